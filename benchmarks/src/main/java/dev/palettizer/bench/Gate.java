@@ -1,0 +1,113 @@
+package dev.palettizer.bench;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The performance regression gate. Each benchmark's median is divided by the median of
+ * {@link ReferenceBenchmark} from the same run, and the ratio is compared with the stored
+ * baseline ratio. A benchmark fails when its ratio grew by more than
+ * {@code max(25 %, 3 x the measured relative error of the ratio)}: the fixed floor absorbs the
+ * load of a shared machine, the error term a benchmark whose iterations scatter widely.
+ *
+ * <p>Usage: {@code java -cp benchmarks.jar dev.palettizer.bench.Gate results.json baselines.json [--update]}.
+ * Exit status 0: all pass (or baselines updated); 1: a regression; 2: bad usage or input.
+ */
+public final class Gate {
+    static final double THRESHOLD = 0.25;
+    static final double NOISE_FACTOR = 3;
+
+    enum Verdict { PASS, FAIL, NEW, REFERENCE }
+
+    /**
+     * @param ratio median / reference median
+     * @param baseline stored ratio, NaN when there is none
+     * @param allowed largest tolerated relative growth of the ratio
+     */
+    record Row(Results.Score score, double ratio, double baseline, double allowed, Verdict verdict) {
+        double change() {
+            return ratio / baseline - 1;
+        }
+    }
+
+    private Gate() {}
+
+    /** Judges every score of one run against the baselines; the run must contain the reference. */
+    static List<Row> evaluate(List<Results.Score> scores, Map<String, Double> baselines, double threshold) {
+        Results.Score ref = scores.stream().filter(s -> s.name().equals(ReferenceBenchmark.NAME)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("the results hold no " + ReferenceBenchmark.NAME
+                        + "; run it in the same invocation (./benchmarks/bench always includes it)"));
+        List<Row> rows = new ArrayList<>();
+        for (Results.Score s : scores) {
+            double ratio = s.seconds() / ref.seconds();
+            double allowed = Math.max(threshold, NOISE_FACTOR * Math.hypot(s.relativeError(), ref.relativeError()));
+            Double base = baselines.get(s.name());
+            Verdict v;
+            if (s == ref) {
+                v = Verdict.REFERENCE;
+            } else if (base == null) {
+                v = Verdict.NEW;
+            } else {
+                v = ratio / base - 1 > allowed ? Verdict.FAIL : Verdict.PASS;
+            }
+            rows.add(new Row(s, ratio, base == null ? Double.NaN : base, allowed, v));
+        }
+        return rows;
+    }
+
+    static boolean passed(List<Row> rows) {
+        return rows.stream().noneMatch(r -> r.verdict() == Verdict.FAIL);
+    }
+
+    static String table(List<Row> rows, double threshold) {
+        StringBuilder out = new StringBuilder(String.format(Locale.ROOT,
+                "Gate: ratio = median / median of %s (same run); fail when the ratio grows by more than "
+                        + "max(%.0f%%, %.0f x relative error)%n%n", ReferenceBenchmark.NAME, threshold * 100, NOISE_FACTOR));
+        out.append(String.format(Locale.ROOT, "%-52s | %16s | %10s | %10s | %8s | %7s | %s%n",
+                "benchmark", "score (median)", "ratio", "baseline", "change", "allowed", "verdict"));
+        out.append("-".repeat(130)).append(System.lineSeparator());
+        for (Row r : rows) {
+            boolean hasBase = !Double.isNaN(r.baseline());
+            out.append(String.format(Locale.ROOT, "%-52s | %16s | %10.4g | %10s | %8s | %6.0f%% | %s%n",
+                    r.score().name(), String.format(Locale.ROOT, "%.4g %s", r.score().median(), r.score().unit()),
+                    r.ratio(), hasBase ? String.format(Locale.ROOT, "%.4g", r.baseline()) : "-",
+                    hasBase ? String.format(Locale.ROOT, "%+.1f%%", r.change() * 100) : "-",
+                    r.allowed() * 100, r.verdict()));
+        }
+        return out.toString();
+    }
+
+    public static void main(String[] args) throws IOException {
+        boolean update = args.length == 3 && args[2].equals("--update");
+        if (args.length != 2 && !update) {
+            System.err.println("usage: Gate results.json baselines.json [--update]");
+            System.exit(2);
+        }
+        Path results = Path.of(args[0]);
+        Path baselineFile = Path.of(args[1]);
+        List<Row> rows;
+        try {
+            rows = evaluate(Results.read(results), Baselines.read(baselineFile), THRESHOLD);
+        } catch (IllegalArgumentException e) {
+            System.err.println("gate: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        System.out.print(table(rows, THRESHOLD));
+        if (update) {
+            Map<String, Double> ratios = new LinkedHashMap<>();
+            rows.forEach(r -> ratios.put(r.score().name(), r.ratio()));
+            Baselines.update(baselineFile, ratios, results.getFileName().toString());
+            System.out.println("\nbaselines updated: " + baselineFile);
+            return;
+        }
+        boolean ok = passed(rows);
+        System.out.println(ok ? "\nGATE PASSED" : "\nGATE FAILED: a benchmark is slower than its baseline allows");
+        System.exit(ok ? 0 : 1);
+    }
+}

@@ -1,0 +1,177 @@
+package dev.palettizer.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Turns one results file into the README's markdown (stdout): the machine, every median with its
+ * ratio to the reference and its allocation, the peers next to ours, and the stated targets.
+ *
+ * <p>Usage: {@code java -cp benchmarks.jar dev.palettizer.bench.Report results.json [sse.json]};
+ * the SSE file defaults to {@code <results>-sse.json} beside the results. Run it on the machine
+ * that produced the results: the machine line comes from {@code lscpu}.
+ */
+public final class Report {
+    private static final double MIB = 1 << 20;
+    private static final double MATRIX_BYTES = 4.0 * WeightMatrix.ROWS * WeightMatrix.COLS;
+    private static final String OURS = "PeerBenchmark.ours";
+    private static final List<String> PEERS = List.of("PeerBenchmark.smile", "PeerBenchmark.commonsMath");
+
+    private final Map<String, Results.Score> scores = new LinkedHashMap<>();
+    private final JsonNode sse;
+    private final StringBuilder out = new StringBuilder();
+
+    private Report(List<Results.Score> scores, JsonNode sse) {
+        scores.forEach(s -> this.scores.put(s.name(), s));
+        this.sse = sse;
+    }
+
+    public static void main(String[] args) throws IOException {
+        if (args.length < 1 || args.length > 2) {
+            System.err.println("usage: Report results.json [sse.json]");
+            System.exit(2);
+        }
+        Path results = Path.of(args[0]);
+        Path sseFile = args.length == 2 ? Path.of(args[1])
+                : results.resolveSibling(results.getFileName().toString().replaceFirst("\\.json$", "") + "-sse.json");
+        ObjectMapper json = new ObjectMapper();
+        JsonNode root = json.readTree(results.toFile());
+        JsonNode sse = Files.exists(sseFile) ? json.readTree(sseFile.toFile()) : json.createObjectNode();
+        Report r = new Report(Results.parse(root), sse);
+        r.header(results, root);
+        r.all();
+        r.peers();
+        r.targets();
+        System.out.print(r.out);
+    }
+
+    private void line(String format, Object... args) {
+        out.append(String.format(Locale.ROOT, format, args)).append('\n');
+    }
+
+    private void header(Path results, JsonNode root) throws IOException {
+        String date = DateTimeFormatter.ISO_LOCAL_DATE.withZone(ZoneOffset.UTC)
+                .format(Files.getLastModifiedTime(results).toInstant());
+        JsonNode first = root.path(0);
+        line("Machine: %s. JDK %s (%s). Run %s, `%s`. Figures are medians of the measured iterations"
+                        + " (1 fork); ratio = median / median of `%s` in the same run.",
+                machine(), first.path("jdkVersion").asText("?"), first.path("vmName").asText("?"), date,
+                results.getFileName(), ReferenceBenchmark.NAME);
+        line("");
+    }
+
+    /** {@code lscpu}'s model name and CPU count. */
+    private static String machine() {
+        try {
+            Process p = new ProcessBuilder("lscpu").redirectErrorStream(true).start();
+            String model = "unknown CPU";
+            String cpus = String.valueOf(Runtime.getRuntime().availableProcessors());
+            for (String l : new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+                if (l.startsWith("Model name:")) {
+                    model = l.substring(l.indexOf(':') + 1).trim();
+                } else if (l.startsWith("CPU(s):")) {
+                    cpus = l.substring(l.indexOf(':') + 1).trim();
+                }
+            }
+            return model + ", " + cpus + " cores (lscpu)";
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot run lscpu", e);
+        }
+    }
+
+    private void all() {
+        line("| Benchmark | Median | Rel. SD | Ratio | Alloc/op |");
+        line("|---|---:|---:|---:|---:|");
+        Results.Score ref = scores.get(ReferenceBenchmark.NAME);
+        for (Results.Score s : scores.values()) {
+            line("| %s | %s | %.1f%% | %s | %s |", s.name(), time(s.seconds()), s.relativeError() * 100,
+                    ref == null ? "-" : String.format(Locale.ROOT, "%.4g", s.seconds() / ref.seconds()),
+                    Double.isNaN(s.allocBytesPerOp()) ? "-"
+                            : String.format(Locale.ROOT, "%.1f MiB", s.allocBytesPerOp() / MIB));
+        }
+        line("");
+    }
+
+    private void peers() {
+        Results.Score ours = scores.get(OURS);
+        if (ours == null) {
+            return;
+        }
+        line("k-means, 16 clusters, on the %s. SSE: each value to its nearest centroid.",
+                sse.path("subsample").asText(WeightMatrix.SUBSAMPLE_TEXT));
+        line("");
+        line("| Method | Median | SSE on subsample | SSE vs ours | Ours faster by |");
+        line("|---|---:|---:|---:|---:|");
+        double oursSse = sseOf(OURS);
+        for (Results.Score s : scores.values()) {
+            if (s.name().startsWith("PeerBenchmark.")) {
+                double e = sseOf(s.name());
+                line("| %s | %s | %.6g | %+.3f%% | %.1fx |", s.name(), time(s.seconds()), e,
+                        (e / oursSse - 1) * 100, s.seconds() / ours.seconds());
+            }
+        }
+        line("");
+    }
+
+    private double sseOf(String name) {
+        JsonNode v = sse.path("sse").path(name);
+        return v.isNumber() ? v.asDouble() : Double.NaN;
+    }
+
+    private void targets() {
+        line("| Target | Measured | Verdict |");
+        line("|---|---:|---|");
+        atMost("EndToEndBenchmark.perTensor4Bit", "per-tensor 4-bit 4096x4096 <= 0.3 s", 0.3);
+        atMost("EndToEndBenchmark.perChannelWeighted4Bit", "per-channel weighted 4-bit 4096x4096 <= 3 s", 3);
+        Results.Score ours = scores.get(OURS);
+        for (String peer : PEERS) {
+            Results.Score p = scores.get(peer);
+            if (p != null && ours != null) {
+                double speedup = p.seconds() / ours.seconds();
+                boolean sseOk = sseOf(OURS) <= sseOf(peer);
+                line("| >= 20x faster than %s at equal or lower SSE | %.1fx, SSE %s | %s |", peer, speedup,
+                        sseOk ? "equal or lower" : "higher", speedup >= 20 && sseOk ? "met"
+                                : "missed" + (speedup < 20 ? String.format(Locale.ROOT, " (%.1fx short of 20x)", 20 / speedup) : ""));
+            }
+        }
+        for (Results.Score s : scores.values()) {
+            // The vector case runs on a 1024x1024 matrix, so the 64 MiB yardstick does not apply to it.
+            if (s.name().startsWith("EndToEndBenchmark.") && !s.name().startsWith("EndToEndBenchmark.vector")) {
+                double extra = s.allocBytesPerOp() / MATRIX_BYTES;
+                if (!Double.isNaN(extra)) {
+                    line("| %s: peak <= 2x matrix (allocated per call <= 1 matrix, 64 MiB) | %.2fx matrix | %s |",
+                            s.name(), extra, extra <= 1 ? "met" : String.format(Locale.ROOT, "missed by %.0f%%", (extra - 1) * 100));
+                }
+            }
+        }
+    }
+
+    private void atMost(String name, String what, double limitSeconds) {
+        Results.Score s = scores.get(name);
+        if (s != null) {
+            line("| %s | %s | %s |", what, time(s.seconds()), s.seconds() <= limitSeconds ? "met"
+                    : String.format(Locale.ROOT, "missed by %.0f%%", (s.seconds() / limitSeconds - 1) * 100));
+        }
+    }
+
+    private static String time(double seconds) {
+        if (seconds >= 1) {
+            return String.format(Locale.ROOT, "%.3f s", seconds);
+        }
+        if (seconds >= 1e-3) {
+            return String.format(Locale.ROOT, "%.2f ms", seconds * 1e3);
+        }
+        return String.format(Locale.ROOT, "%.1f µs", seconds * 1e6);
+    }
+}

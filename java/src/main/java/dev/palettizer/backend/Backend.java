@@ -1,0 +1,44 @@
+package dev.palettizer.backend;
+
+import dev.palettizer.model.ErrorStats;
+import dev.palettizer.model.GroupLayout;
+
+/**
+ * The data-parallel steps of palettization, each over all groups of a tensor at once. The engine
+ * does the small host-side work (optimal 1-D k-means on the histogram, k-means++ seeding, LUT
+ * quantization) and never knows which implementation runs these.
+ *
+ * <p>Every implementation must give the Java reference's results on the same inputs: same
+ * histogram values, same indices, sums equal within floating-point reduction order.
+ */
+public interface Backend extends AutoCloseable {
+
+    String name();
+
+    /** Per group, the distinct keyed values of its (scaled) elements with summed weights. Scalars only. */
+    WeightedValues[] histogram(ClusterInput in, ValueKey key);
+
+    /**
+     * Writes the nearest LUT entry of every vector to {@code indices} (by stream position) and
+     * returns the reconstruction error.
+     *
+     * @param lut [group][entry][component], entries of each group sorted ascending when clusterDim == 1
+     * @param lutSize entries per group (2^nBits)
+     */
+    ErrorStats assign(ClusterInput in, float[] lut, int lutSize, byte[] indices);
+
+    /** Per group and entry, the weighted sums of the vectors assigned to it (Lloyd's update step). */
+    CentroidSums centroidSums(ClusterInput in, byte[] indices, int lutSize);
+
+    /** Packs {@code count} indices of {@code bits} bits each, LSB first. */
+    byte[] pack(byte[] indices, long count, int bits);
+
+    /** Inverse of {@link #pack}. */
+    byte[] unpack(byte[] packed, long count, int bits);
+
+    /** Dense tensor from LUT, indices and optional channel scales, in row-major element order. */
+    float[] reconstruct(GroupLayout layout, float[] lut, int lutSize, byte[] indices, float[] channelScales);
+
+    @Override
+    default void close() {}
+}

@@ -1,0 +1,389 @@
+package dev.palettizer.backend;
+
+import dev.palettizer.model.ErrorStats;
+import dev.palettizer.model.GroupLayout;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinTask;
+import java.util.function.Function;
+
+/**
+ * The pure-Java reference backend, always available. Work is cut into fixed slices of each group
+ * (independent of the worker count) and partial results are combined in slice order, so results
+ * are the same bits for any number of workers.
+ */
+public final class JavaBackend implements Backend {
+    /** Vectors read per bulk read: small enough for L1/L2, large enough to amortise the call. */
+    static final int PIECE = 4096;
+    /** Vectors per parallel task. */
+    static final long SLICE = 1 << 20;
+    /** Groups at least this large use a dense 65,536-bin histogram rather than a sort. */
+    static final long DENSE_HISTOGRAM_MIN = 1 << 15;
+
+    private final ForkJoinPool pool;
+
+    /** Runs its work in {@code pool} (shared with the engine; not owned). */
+    public JavaBackend(ForkJoinPool pool) {
+        this.pool = pool;
+    }
+
+    @Override
+    public String name() {
+        return "java";
+    }
+
+    private record Slice(int group, long from, long to) {}
+
+    private static List<Slice> slices(GroupLayout layout, long sliceSize) {
+        List<Slice> out = new ArrayList<>();
+        long perGroup = layout.vectorsPerGroup();
+        for (int g = 0; g < layout.groups(); g++) {
+            for (long from = 0; from < perGroup; from += sliceSize) {
+                out.add(new Slice(g, from, Math.min(perGroup, from + sliceSize)));
+            }
+        }
+        return out;
+    }
+
+    private <T, R> List<R> parallel(List<T> items, Function<T, R> work) {
+        List<ForkJoinTask<R>> tasks = items.stream().map(i -> ForkJoinTask.adapt(() -> work.apply(i))).toList();
+        if (ForkJoinTask.inForkJoinPool()) {
+            ForkJoinTask.invokeAll(tasks);
+        } else {
+            pool.invoke(ForkJoinTask.adapt(() -> ForkJoinTask.invokeAll(tasks)));
+        }
+        return tasks.stream().map(ForkJoinTask::join).toList();
+    }
+
+    // ---------------------------------------------------------------- histogram
+
+    @Override
+    public WeightedValues[] histogram(ClusterInput in, ValueKey key) {
+        GroupLayout layout = in.layout();
+        if (layout.clusterDim() != 1) {
+            throw new IllegalArgumentException("histogram is for scalar clustering (cluster_dim 1)");
+        }
+        if (key.sixteenBit() && layout.vectorsPerGroup() >= DENSE_HISTOGRAM_MIN) {
+            List<Slice> slices = slices(layout, SLICE);
+            List<double[]> partial = parallel(slices, s -> denseHistogram(in, key, s));
+            WeightedValues[] out = new WeightedValues[layout.groups()];
+            for (int g = 0; g < out.length; g++) {
+                double[] total = new double[65536];
+                for (int i = 0; i < slices.size(); i++) {
+                    if (slices.get(i).group() == g) {
+                        double[] h = partial.get(i);
+                        for (int p = 0; p < total.length; p++) {
+                            total[p] += h[p];
+                        }
+                    }
+                }
+                out[g] = fromDense(total, key);
+            }
+            return out;
+        }
+        List<Integer> groups = new ArrayList<>();
+        for (int g = 0; g < layout.groups(); g++) {
+            groups.add(g);
+        }
+        return parallel(groups, g -> sortedHistogram(in, key, g)).toArray(WeightedValues[]::new);
+    }
+
+    private static double[] denseHistogram(ClusterInput in, ValueKey key, Slice s) {
+        double[] hist = new double[65536];
+        PieceReader r = new PieceReader(in, PIECE);
+        PieceCursor c = new PieceCursor(in.layout(), s.group(), s.from(), s.to(), PIECE);
+        while (c.next()) {
+            r.read(c);
+            for (int i = 0; i < c.length; i++) {
+                hist[key.patternOf(r.x[i])] += r.w[i];
+            }
+        }
+        return hist;
+    }
+
+    private static WeightedValues fromDense(double[] hist, ValueKey key) {
+        int[] order = FloatOrder.of(key);
+        double[] values = new double[order.length];
+        double[] weights = new double[order.length];
+        int n = 0;
+        for (int p : order) {
+            double w = hist[p];
+            if (w == 0) {
+                continue;
+            }
+            float v = key.valueOfPattern(p);
+            if (n > 0 && values[n - 1] == v) {
+                weights[n - 1] += w;
+            } else {
+                values[n] = v;
+                weights[n++] = w;
+            }
+        }
+        return new WeightedValues(Arrays.copyOf(values, n), Arrays.copyOf(weights, n));
+    }
+
+    private static WeightedValues sortedHistogram(ClusterInput in, ValueKey key, int group) {
+        GroupLayout layout = in.layout();
+        long[] entries = new long[Math.toIntExact(layout.vectorsPerGroup())];
+        PieceReader r = new PieceReader(in, PIECE);
+        PieceCursor c = new PieceCursor(layout, group, 0, layout.vectorsPerGroup(), PIECE);
+        int n = 0;
+        while (c.next()) {
+            r.read(c);
+            for (int i = 0; i < c.length; i++) {
+                // Key in the high half, weight bits in the low half: one primitive sort, and equal
+                // keys' weights summed in a fixed order.
+                entries[n++] = ((long) FloatOrder.sortable(key.keyOf(r.x[i])) << 32)
+                        | (Float.floatToRawIntBits(r.w[i]) & 0xffffffffL);
+            }
+        }
+        if (entries.length > SLICE) {
+            Arrays.parallelSort(entries);
+        } else {
+            Arrays.sort(entries);
+        }
+        double[] values = new double[entries.length];
+        double[] weights = new double[entries.length];
+        int m = 0;
+        for (long e : entries) {
+            double w = Float.intBitsToFloat((int) e);
+            if (w == 0) {
+                continue;
+            }
+            float v = FloatOrder.fromSortable((int) (e >> 32));
+            if (m > 0 && values[m - 1] == v) {
+                weights[m - 1] += w;
+            } else {
+                values[m] = v;
+                weights[m++] = w;
+            }
+        }
+        return new WeightedValues(Arrays.copyOf(values, m), Arrays.copyOf(weights, m));
+    }
+
+    // ---------------------------------------------------------------- assignment
+
+    @Override
+    public ErrorStats assign(ClusterInput in, float[] lut, int lutSize, byte[] indices) {
+        GroupLayout layout = in.layout();
+        int perGroup = lutSize * layout.clusterDim();
+        if (lut.length != layout.groups() * perGroup) {
+            throw new IllegalArgumentException("LUT holds " + lut.length + " floats, layout needs "
+                    + layout.groups() * perGroup);
+        }
+        List<ErrorStats> parts = parallel(slices(layout, SLICE), s -> layout.clusterDim() == 1
+                ? assignScalar(in, lut, lutSize, indices, s)
+                : assignVectors(in, lut, lutSize, indices, s));
+        ErrorStats total = ErrorStats.ZERO;
+        for (ErrorStats p : parts) {
+            total = total.plus(p);
+        }
+        return total;
+    }
+
+    /** Midpoints between consecutive sorted centroids, padded with +Inf to lutSize entries. */
+    static float[] midpoints(float[] lut, int base, int lutSize) {
+        float[] mids = new float[lutSize];
+        for (int j = 0; j < lutSize - 1; j++) {
+            mids[j] = (lut[base + j] + lut[base + j + 1]) * 0.5f;
+        }
+        mids[lutSize - 1] = Float.POSITIVE_INFINITY;
+        return mids;
+    }
+
+    /** Number of midpoints below x, by branch-free binary search: the nearest centroid's index. */
+    static int nearest(float[] mids, float x) {
+        int idx = 0;
+        for (int half = mids.length >> 1; half > 0; half >>= 1) {
+            idx += x > mids[idx + half - 1] ? half : 0;
+        }
+        return idx;
+    }
+
+    private static ErrorStats assignScalar(ClusterInput in, float[] lut, int lutSize, byte[] indices, Slice s) {
+        int base = s.group() * lutSize;
+        float[] mids = midpoints(lut, base, lutSize);
+        float[] entries = Arrays.copyOfRange(lut, base, base + lutSize);
+        double sse = 0;
+        double wsse = 0;
+        double energy = 0;
+        PieceReader r = new PieceReader(in, PIECE);
+        PieceCursor c = new PieceCursor(in.layout(), s.group(), s.from(), s.to(), PIECE);
+        while (c.next()) {
+            r.read(c);
+            float scale = r.scale(0);
+            int pos = (int) c.position;
+            for (int i = 0; i < c.length; i++) {
+                int idx = nearest(mids, r.x[i]);
+                indices[pos + i] = (byte) idx;
+                double v = r.raw[i];
+                double err = v - entries[idx] * scale;
+                sse += err * err;
+                wsse += r.s[i] * err * err;
+                energy += v * v;
+            }
+        }
+        return new ErrorStats(sse, wsse, energy, s.to() - s.from());
+    }
+
+    private static ErrorStats assignVectors(ClusterInput in, float[] lut, int lutSize, byte[] indices, Slice s) {
+        int cd = in.layout().clusterDim();
+        int base = s.group() * lutSize * cd;
+        double sse = 0;
+        double wsse = 0;
+        double energy = 0;
+        PieceReader r = new PieceReader(in, PIECE);
+        PieceCursor c = new PieceCursor(in.layout(), s.group(), s.from(), s.to(), PIECE);
+        while (c.next()) {
+            r.read(c);
+            int pos = (int) c.position;
+            for (int i = 0; i < c.length; i++) {
+                int best = 0;
+                float bestDist = Float.POSITIVE_INFINITY;
+                for (int k = 0; k < lutSize; k++) {
+                    float dist = 0;
+                    for (int t = 0; t < cd; t++) {
+                        float d = r.x[t * PIECE + i] - lut[base + k * cd + t];
+                        dist += r.w[t * PIECE + i] * d * d;
+                    }
+                    if (dist < bestDist) {
+                        bestDist = dist;
+                        best = k;
+                    }
+                }
+                indices[pos + i] = (byte) best;
+                for (int t = 0; t < cd; t++) {
+                    int e = t * PIECE + i;
+                    double v = r.raw[e];
+                    double err = v - lut[base + best * cd + t] * r.scale(t);
+                    sse += err * err;
+                    wsse += r.s[e] * err * err;
+                    energy += v * v;
+                }
+            }
+        }
+        return new ErrorStats(sse, wsse, energy, (s.to() - s.from()) * cd);
+    }
+
+    @Override
+    public CentroidSums centroidSums(ClusterInput in, byte[] indices, int lutSize) {
+        GroupLayout layout = in.layout();
+        int cd = layout.clusterDim();
+        int perGroup = lutSize * cd;
+        List<Slice> slices = slices(layout, SLICE);
+        List<double[][]> parts = parallel(slices, s -> {
+            double[] sums = new double[perGroup];
+            double[] weights = new double[perGroup];
+            PieceReader r = new PieceReader(in, PIECE);
+            PieceCursor c = new PieceCursor(layout, s.group(), s.from(), s.to(), PIECE);
+            while (c.next()) {
+                r.read(c);
+                int pos = (int) c.position;
+                for (int i = 0; i < c.length; i++) {
+                    int entry = (indices[pos + i] & 0xff) * cd;
+                    for (int t = 0; t < cd; t++) {
+                        float w = r.w[t * PIECE + i];
+                        sums[entry + t] += (double) w * r.x[t * PIECE + i];
+                        weights[entry + t] += w;
+                    }
+                }
+            }
+            return new double[][] {sums, weights};
+        });
+        double[] sums = new double[layout.groups() * perGroup];
+        double[] weights = new double[sums.length];
+        // Combined in slice order, so the sums do not depend on which thread finished first.
+        for (int i = 0; i < slices.size(); i++) {
+            int base = slices.get(i).group() * perGroup;
+            for (int j = 0; j < perGroup; j++) {
+                sums[base + j] += parts.get(i)[0][j];
+                weights[base + j] += parts.get(i)[1][j];
+            }
+        }
+        return new CentroidSums(sums, weights);
+    }
+
+    // ---------------------------------------------------------------- packing and reconstruction
+
+    private List<long[]> ranges(long count, long step) {
+        List<long[]> out = new ArrayList<>();
+        for (long from = 0; from < count; from += step) {
+            out.add(new long[] {from, Math.min(count, from + step)});
+        }
+        return out;
+    }
+
+    @Override
+    public byte[] pack(byte[] indices, long count, int bits) {
+        byte[] out = new byte[Math.toIntExact((count * bits + 7) / 8)];
+        // Eight indices fill exactly `bits` bytes, so ranges that start on a multiple of 8 never share a byte.
+        parallel(ranges(count, SLICE), range -> {
+            for (long i = range[0]; i < range[1]; i += 8) {
+                long acc = 0;
+                int n = (int) Math.min(8, count - i);
+                for (int j = 0; j < n; j++) {
+                    acc |= (long) (indices[(int) i + j] & 0xff) << (j * bits);
+                }
+                int off = (int) (i / 8 * bits);
+                int bytes = Math.min(bits, out.length - off);
+                for (int b = 0; b < bytes; b++) {
+                    out[off + b] = (byte) (acc >>> (8 * b));
+                }
+            }
+            return null;
+        });
+        return out;
+    }
+
+    @Override
+    public byte[] unpack(byte[] packed, long count, int bits) {
+        if (packed.length != (count * bits + 7) / 8) {
+            throw new IllegalArgumentException(count + " indices of " + bits + " bits need " + (count * bits + 7) / 8
+                    + " bytes, got " + packed.length);
+        }
+        byte[] out = new byte[Math.toIntExact(count)];
+        int mask = (1 << bits) - 1;
+        parallel(ranges(count, SLICE), range -> {
+            for (long i = range[0]; i < range[1]; i += 8) {
+                int off = (int) (i / 8 * bits);
+                int bytes = Math.min(bits, packed.length - off);
+                long acc = 0;
+                for (int b = 0; b < bytes; b++) {
+                    acc |= (long) (packed[off + b] & 0xff) << (8 * b);
+                }
+                int n = (int) Math.min(8, count - i);
+                for (int j = 0; j < n; j++) {
+                    out[(int) i + j] = (byte) ((acc >>> (j * bits)) & mask);
+                }
+            }
+            return null;
+        });
+        return out;
+    }
+
+    @Override
+    public float[] reconstruct(GroupLayout layout, float[] lut, int lutSize, byte[] indices, float[] channelScales) {
+        int cd = layout.clusterDim();
+        long rowStride = layout.rowStride();
+        float[] out = new float[Math.toIntExact(layout.elementCount())];
+        long rowBlocks = layout.rows() / cd;
+        long blocksPerTask = Math.max(1, SLICE / Math.max(1, rowStride));
+        parallel(ranges(rowBlocks, blocksPerTask), range -> {
+            for (long rb = range[0]; rb < range[1]; rb++) {
+                long row = rb * cd;
+                for (long o = 0; o < rowStride; o++) {
+                    int idx = indices[(int) (rb * rowStride + o)] & 0xff;
+                    int entry = (layout.groupOf(row, o) * lutSize + idx) * cd;
+                    for (int t = 0; t < cd; t++) {
+                        float scale = channelScales == null ? 1f : channelScales[(int) row + t];
+                        out[(int) ((row + t) * rowStride + o)] = lut[entry + t] * scale;
+                    }
+                }
+            }
+            return null;
+        });
+        return out;
+    }
+}

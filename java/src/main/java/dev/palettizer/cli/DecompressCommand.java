@@ -1,0 +1,31 @@
+package dev.palettizer.cli;
+
+import dev.palettizer.api.Palettizer;
+import dev.palettizer.engine.EngineOptions;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "decompress", mixinStandardHelpOptions = true,
+        description = "Rebuild a dense safetensors file (each tensor in its original dtype) from a compressed one.")
+final class DecompressCommand implements Callable<Integer> {
+    @Parameters(index = "0", description = "Compressed safetensors file.")
+    Path in;
+
+    @Parameters(index = "1", description = "Dense output file (written atomically).")
+    Path out;
+
+    @Mixin
+    RunOptions run;
+
+    @Override
+    public Integer call() throws Exception {
+        try (Palettizer p = run.palettizer(EngineOptions.defaults())) {
+            p.decompressFile(in, out);
+        }
+        System.out.println("wrote " + out);
+        return 0;
+    }
+}

@@ -1,0 +1,47 @@
+package dev.palettizer.cli;
+
+import dev.palettizer.api.Palettizer;
+import dev.palettizer.engine.SyntheticModel;
+import dev.palettizer.engine.TensorReport;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = "Offline end-to-end run on a built-in synthetic transformer: generate, palettize, decompress, report.")
+final class DemoCommand implements Callable<Integer> {
+    @Option(names = "--dir", description = "Working directory (default: ${DEFAULT-VALUE}).", defaultValue = "out/demo")
+    Path dir;
+
+    @Mixin
+    SpecOptions spec;
+
+    @Mixin
+    RunOptions run;
+
+    @Override
+    public Integer call() throws Exception {
+        Files.createDirectories(dir);
+        Path model = dir.resolve("synthetic.safetensors");
+        Path compressed = dir.resolve("synthetic.palettized.safetensors");
+        Path dense = dir.resolve("synthetic.decompressed.safetensors");
+        if (!Files.exists(model)) {
+            System.out.println("generating " + model + " (synthetic transformer, seed 0)");
+            SyntheticModel.write(model, SyntheticModel.Shape.small(), 0);
+        }
+        long started = System.nanoTime();
+        List<TensorReport> reports;
+        try (Palettizer p = run.palettizer(spec.engineOptions()); ConsoleProgress progress = new ConsoleProgress()) {
+            reports = p.palettizeFile(model, compressed, spec.job(null), progress);
+            ReportTable.print(reports, (System.nanoTime() - started) / 1e9, System.out);
+            p.decompressFile(compressed, dense);
+        }
+        System.out.printf("%s: %d bytes -> %s: %d bytes -> %s%n", model, Files.size(model), compressed,
+                Files.size(compressed), dense);
+        return 0;
+    }
+}

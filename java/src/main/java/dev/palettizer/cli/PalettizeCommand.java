@@ -1,0 +1,86 @@
+package dev.palettizer.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.palettizer.api.Palettizer;
+import dev.palettizer.engine.TensorReport;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "palettize", mixinStandardHelpOptions = true,
+        description = "Palettize the float tensors of a safetensors file into a compressed safetensors file.")
+final class PalettizeCommand implements Callable<Integer> {
+    @Parameters(index = "0", description = "Input safetensors file (never modified).")
+    Path in;
+
+    @Parameters(index = "1", description = "Output compressed safetensors file (written atomically).")
+    Path out;
+
+    @Mixin
+    SpecOptions spec;
+
+    @Mixin
+    RunOptions run;
+
+    @Option(names = "--sensitivities", description = "safetensors file of per-element sensitivities (same names and shapes).")
+    Path sensitivities;
+
+    @Option(names = "--report", description = "Write the per-tensor report as JSON to this file.")
+    Path report;
+
+    @Override
+    public Integer call() throws Exception {
+        long started = System.nanoTime();
+        List<TensorReport> reports;
+        try (Palettizer p = run.palettizer(spec.engineOptions()); ConsoleProgress progress = new ConsoleProgress()) {
+            reports = p.palettizeFile(in, out, spec.job(sensitivities), progress);
+        }
+        double seconds = (System.nanoTime() - started) / 1e9;
+        ReportTable.print(reports, seconds, System.out);
+        if (report != null) {
+            writeJson(reports, seconds);
+        }
+        return 0;
+    }
+
+    private void writeJson(List<TensorReport> reports, double seconds) throws Exception {
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("input", in.toString());
+        doc.put("output", out.toString());
+        doc.put("spec", spec.spec().toString());
+        doc.put("seconds", seconds);
+        doc.put("tensors", reports.stream().map(PalettizeCommand::row).toList());
+        Path tmp = Files.createTempFile(report.toAbsolutePath().getParent(), "." + report.getFileName(), ".tmp");
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(tmp.toFile(), doc);
+        Files.move(tmp, report, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** JSON has no NaN or Infinity: absent errors are null, an exact reconstruction says so. */
+    private static Map<String, Object> row(TensorReport r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", r.name());
+        m.put("shape", r.shape());
+        m.put("dtype", r.dtype());
+        m.put("palettized", r.palettized());
+        m.put("reason", r.reason());
+        m.put("n_bits", r.palettized() ? r.nBits() : null);
+        m.put("bytes_before", r.bytesBefore());
+        m.put("bytes_after", r.bytesAfter());
+        m.put("bits_per_weight", r.palettized() ? r.bitsPerWeight() : null);
+        m.put("snr_db", Double.isFinite(r.snrDb()) ? r.snrDb() : null);
+        m.put("exact", r.palettized() ? r.sse() == 0 : null);
+        m.put("sse", Double.isFinite(r.sse()) ? r.sse() : null);
+        m.put("weighted_sse", Double.isFinite(r.weightedSse()) ? r.weightedSse() : null);
+        m.put("seconds", r.seconds());
+        return m;
+    }
+}

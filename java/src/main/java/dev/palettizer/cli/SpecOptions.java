@@ -1,0 +1,93 @@
+package dev.palettizer.cli;
+
+import dev.palettizer.engine.Algorithm;
+import dev.palettizer.engine.EngineOptions;
+import dev.palettizer.engine.FileJobOptions;
+import dev.palettizer.spec.Granularity;
+import dev.palettizer.spec.LutDType;
+import dev.palettizer.spec.LutQuantSpec;
+import dev.palettizer.spec.PalettizationSpec;
+import dev.palettizer.spec.QScheme;
+import dev.palettizer.spec.SpecException;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** The palettization flags shared by {@code palettize} and {@code demo}; defaults are the spec's. */
+final class SpecOptions {
+    @Option(names = "--bits", description = "Index bits: 1, 2, 3, 4, 6 or 8 (default: ${DEFAULT-VALUE}).", defaultValue = "4")
+    int bits;
+
+    @Option(names = "--granularity", description = "per-tensor or per-grouped-channel (default: ${DEFAULT-VALUE}).",
+            defaultValue = "per-tensor")
+    String granularity;
+
+    @Option(names = "--group-size", description = "Channels per LUT with per-grouped-channel; 1 = per channel (default: ${DEFAULT-VALUE}).",
+            defaultValue = "32")
+    int groupSize;
+
+    @Option(names = "--axis", description = "Channel axis of the groups: 0 (output) or 1 (input) (default: ${DEFAULT-VALUE}).",
+            defaultValue = "0")
+    int axis;
+
+    @Option(names = "--cluster-dim", description = "Values per centroid, along the output channels (default: ${DEFAULT-VALUE}).",
+            defaultValue = "1")
+    int clusterDim;
+
+    @Option(names = "--per-channel-scale", description = "Normalise each output channel by its max |w| first.")
+    boolean perChannelScale;
+
+    @Option(names = "--lut-dtype", description = "Quantize the LUT: int8, uint8, fp8_e4m3, fp8_e5m2 (default: float LUT).")
+    String lutDtype;
+
+    @Option(names = "--lut-qscheme", description = "symmetric or asymmetric (default: ${DEFAULT-VALUE}).", defaultValue = "symmetric")
+    String lutQscheme;
+
+    @Option(names = "--no-fast", negatable = false,
+            description = "Cluster exact values instead of fp16 values rounded to --rounding-precision decimals.")
+    boolean noFast;
+
+    @Option(names = "--rounding-precision", description = "Decimals kept in fast mode (default: ${DEFAULT-VALUE}).", defaultValue = "4")
+    int roundingPrecision;
+
+    @Option(names = "--algorithm", description = "auto, optimal or kmeans++ (default: ${DEFAULT-VALUE}).", defaultValue = "auto")
+    String algorithm;
+
+    @Option(names = "--max-iter", description = "Lloyd iterations at most for kmeans++ (default: ${DEFAULT-VALUE}).", defaultValue = "20")
+    int maxIterations;
+
+    @Option(names = "--seed", description = "Seed of k-means++ (default: ${DEFAULT-VALUE}).", defaultValue = "0")
+    long seed;
+
+    @Option(names = "--weight-threshold", description = "Copy tensors with fewer elements (default: ${DEFAULT-VALUE}).",
+            defaultValue = "2048")
+    long weightThreshold;
+
+    @Option(names = "--include-1d", description = "Palettize 1-D tensors (biases, norms) too.")
+    boolean include1d;
+
+    PalettizationSpec spec() {
+        Granularity g = switch (granularity) {
+            case "per-tensor", "per_tensor" -> Granularity.perTensor();
+            case "per-grouped-channel", "per_grouped_channel" -> Granularity.grouped(axis, groupSize);
+            case "per-channel", "per_channel" -> Granularity.perChannel(axis);
+            default -> throw new SpecException("--granularity must be per-tensor or per-grouped-channel, got '"
+                    + granularity + "'");
+        };
+        LutQuantSpec lut = lutDtype == null ? null : new LutQuantSpec(LutDType.parse(lutDtype), QScheme.parse(lutQscheme));
+        return new PalettizationSpec(bits, lut, g, clusterDim, perChannelScale);
+    }
+
+    EngineOptions engineOptions() {
+        Algorithm a = switch (algorithm) {
+            case "auto" -> Algorithm.AUTO;
+            case "optimal" -> Algorithm.OPTIMAL;
+            case "kmeans++", "kmeans-plus-plus" -> Algorithm.KMEANS_PLUS_PLUS;
+            default -> throw new SpecException("--algorithm must be auto, optimal or kmeans++, got '" + algorithm + "'");
+        };
+        return new EngineOptions(!noFast, roundingPrecision, seed, a, maxIterations, EngineOptions.defaults().tolerance());
+    }
+
+    FileJobOptions job(Path sensitivities) {
+        return new FileJobOptions(spec(), weightThreshold, include1d, sensitivities);
+    }
+}

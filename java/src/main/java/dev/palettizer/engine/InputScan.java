@@ -1,0 +1,97 @@
+package dev.palettizer.engine;
+
+import dev.palettizer.model.FloatSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ForkJoinTask;
+
+/**
+ * One pass over a tensor before clustering: rejects NaN/Inf values and NaN, Inf or negative
+ * sensitivities (naming the first bad element), and finds each row's largest magnitude, which
+ * gives the per-channel scales and tells whether fast mode's fp16 cast is in range.
+ */
+record InputScan(float[] rowMaxAbs, float maxAbs) {
+    private static final int CHUNK = 8192;
+    private static final long ROWS_TASK_ELEMENTS = 1 << 20;
+
+    /** Per-output-channel scales: each row's max |w|, or 1 for an all-zero row. */
+    float[] channelScales() {
+        float[] scales = rowMaxAbs.clone();
+        for (int i = 0; i < scales.length; i++) {
+            if (scales[i] == 0) {
+                scales[i] = 1f;
+            }
+        }
+        return scales;
+    }
+
+    static InputScan of(TensorInput t, long rows) {
+        long rowLength = rows == 0 ? 0 : t.values().size() / rows;
+        long rowsPerTask = Math.max(1, ROWS_TASK_ELEMENTS / Math.max(1, rowLength));
+        float[] rowMax = new float[Math.toIntExact(rows)];
+        List<ForkJoinTask<Long>> tasks = new ArrayList<>();
+        for (long r = 0; r < rows; r += rowsPerTask) {
+            long from = r;
+            long to = Math.min(rows, r + rowsPerTask);
+            tasks.add(ForkJoinTask.adapt(() -> scanRows(t, rowLength, from, to, rowMax)));
+        }
+        ForkJoinTask.invokeAll(tasks);
+        long firstBad = Long.MAX_VALUE;
+        for (ForkJoinTask<Long> task : tasks) {
+            firstBad = Math.min(firstBad, task.join());
+        }
+        if (firstBad != Long.MAX_VALUE) {
+            throw badElement(t, firstBad);
+        }
+        float max = 0;
+        for (float m : rowMax) {
+            max = Math.max(max, m);
+        }
+        return new InputScan(rowMax, max);
+    }
+
+    /** Fills rowMax for rows [from, to); returns the first bad element index, or Long.MAX_VALUE. */
+    private static long scanRows(TensorInput t, long rowLength, long from, long to, float[] rowMax) {
+        float[] buf = new float[CHUNK];
+        float[] sens = new float[CHUNK];
+        FloatSource s = t.sensitivities();
+        for (long r = from; r < to; r++) {
+            float max = 0;
+            for (long off = 0; off < rowLength; off += CHUNK) {
+                int len = (int) Math.min(CHUNK, rowLength - off);
+                long element = r * rowLength + off;
+                t.values().read(element, buf, 0, len);
+                if (s != null) {
+                    s.read(element, sens, 0, len);
+                }
+                boolean bad = false;
+                for (int i = 0; i < len; i++) {
+                    float v = buf[i];
+                    bad |= !Float.isFinite(v) || (s != null && !(sens[i] >= 0 && sens[i] < Float.POSITIVE_INFINITY));
+                    max = Math.max(max, Math.abs(v));
+                }
+                if (bad) {
+                    for (int i = 0; i < len; i++) {
+                        if (!Float.isFinite(buf[i]) || (s != null && !(sens[i] >= 0 && Float.isFinite(sens[i])))) {
+                            return element + i;
+                        }
+                    }
+                }
+            }
+            rowMax[(int) r] = max;
+        }
+        return Long.MAX_VALUE;
+    }
+
+    private static TensorDataException badElement(TensorInput t, long index) {
+        float[] one = new float[1];
+        t.values().read(index, one, 0, 1);
+        if (!Float.isFinite(one[0])) {
+            return new TensorDataException("tensor '" + t.name() + "': value " + one[0] + " at element " + index + " "
+                    + t.coordinates(index) + " is not finite; palettization needs finite weights");
+        }
+        t.sensitivities().read(index, one, 0, 1);
+        return new TensorDataException("tensor '" + t.name() + "': sensitivity " + one[0] + " at element " + index
+                + " " + t.coordinates(index) + " is not a finite non-negative number");
+    }
+}

@@ -1,0 +1,18 @@
+package dev.palettizer.engine;
+
+import dev.palettizer.model.PalettizedTensor;
+
+/** What happened to one tensor. */
+public sealed interface Outcome permits Outcome.Palettized, Outcome.Skipped {
+    String name();
+
+    record Palettized(PalettizedTensor tensor, double seconds) implements Outcome {
+        @Override
+        public String name() {
+            return tensor.name();
+        }
+    }
+
+    /** Left as it is, with the reason (spec does not fit the shape, below the size threshold...). */
+    record Skipped(String name, String reason) implements Outcome {}
+}

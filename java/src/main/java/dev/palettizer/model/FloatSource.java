@@ -1,0 +1,12 @@
+package dev.palettizer.model;
+
+/**
+ * Read-only float view of a tensor's elements in row-major order, whatever their storage type.
+ * Bulk reads keep the virtual call out of the per-element loops.
+ */
+public interface FloatSource {
+    long size();
+
+    /** Copies {@code len} elements starting at element {@code offset} into {@code dst[dstOff..]}. */
+    void read(long offset, float[] dst, int dstOff, int len);
+}

@@ -1,0 +1,40 @@
+package dev.palettizer.model;
+
+import dev.palettizer.spec.PalettizationSpec;
+
+/**
+ * One palettized tensor: {@code groups} LUTs of {@code 2^nBits} entries of {@code clusterDim}
+ * floats ({@code lut}, laid out [group][entry][component], already dequantized when the LUT is
+ * quantized), one packed n-bit index per vector, and optional per-output-channel scales.
+ *
+ * @param indexCount number of indices (elements / clusterDim)
+ * @param packedIndices index i occupies bits [i*n, i*n+n) of the stream, least significant bit first
+ */
+public record PalettizedTensor(
+        String name,
+        PalettizationSpec spec,
+        DType originalDType,
+        long[] shape,
+        int groups,
+        float[] lut,
+        QuantizedLut quantizedLut,
+        byte[] packedIndices,
+        long indexCount,
+        float[] channelScales,
+        ErrorStats error) {
+
+    public long elementCount() {
+        long n = 1;
+        for (long d : shape) {
+            n *= d;
+        }
+        return n;
+    }
+
+    /** Bytes this tensor takes in the compressed file (LUT, indices, scales; not metadata). */
+    public long compressedBytes() {
+        long lutBytes = quantizedLut != null ? quantizedLut.codes().length + 8L : 4L * lut.length;
+        long scaleBytes = channelScales == null ? 0 : 4L * channelScales.length;
+        return lutBytes + packedIndices.length + scaleBytes;
+    }
+}

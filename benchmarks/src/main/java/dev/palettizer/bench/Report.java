@@ -150,8 +150,9 @@ public final class Report {
             if (s.name().startsWith("EndToEndBenchmark.") && !s.name().startsWith("EndToEndBenchmark.vector")) {
                 double extra = s.allocBytesPerOp() / MATRIX_BYTES;
                 if (!Double.isNaN(extra)) {
-                    line("| %s: peak <= 2x matrix (allocated per call <= 1 matrix, 64 MiB) | %.2fx matrix | %s |",
-                            s.name(), extra, extra <= 1 ? "met" : String.format(Locale.ROOT, "missed by %.0f%%", (extra - 1) * 100));
+                    // Allocation bounds the peak from above: above one matrix it neither proves nor refutes the claim.
+                    line("| %s: peak <= 2x matrix, shown when it allocates <= 1 matrix (64 MiB) per call | %.2fx matrix | %s |",
+                            s.name(), extra, extra <= 1 ? "met" : "not shown by allocation");
                 }
             }
         }

@@ -35,8 +35,10 @@ final class DemoCommand implements Callable<Integer> {
         }
         long started = System.nanoTime();
         List<TensorReport> reports;
-        try (Palettizer p = run.palettizer(spec.engineOptions()); ConsoleProgress progress = new ConsoleProgress()) {
-            reports = p.palettizeFile(model, compressed, spec.job(null), progress);
+        try (Palettizer p = run.palettizer(spec.engineOptions())) {
+            try (ConsoleProgress progress = new ConsoleProgress()) {
+                reports = p.palettizeFile(model, compressed, spec.job(null), progress);
+            }
             ReportTable.print(reports, (System.nanoTime() - started) / 1e9, System.out);
             p.decompressFile(compressed, dense);
         }

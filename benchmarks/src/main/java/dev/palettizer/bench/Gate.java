@@ -12,8 +12,10 @@ import java.util.Map;
  * The performance regression gate. Each benchmark's median is divided by the median of
  * {@link ReferenceBenchmark} from the same run, and the ratio is compared with the stored
  * baseline ratio. A benchmark fails when its ratio grew by more than
- * {@code max(25 %, 3 x the measured relative error of the ratio)}: the fixed floor absorbs the
- * load of a shared machine, the error term a benchmark whose iterations scatter widely.
+ * {@code max(25 %, 3 x the measured relative error of the ratio)}. The error combines the
+ * standard errors of the benchmark and of the reference in this run with the run-to-run spread of
+ * the baseline's recorded ratios ({@link Baselines}): on a shared machine the load moves a run's
+ * ratios by more than its iterations scatter.
  *
  * <p>Usage: {@code java -cp benchmarks.jar dev.palettizer.bench.Gate results.json baselines.json [--update]}.
  * Exit status 0: all pass (or baselines updated); 1: a regression; 2: bad usage or input.
@@ -26,7 +28,7 @@ public final class Gate {
 
     /**
      * @param ratio median / reference median
-     * @param baseline stored ratio, NaN when there is none
+     * @param baseline median of the recorded ratios, NaN when there is none
      * @param allowed largest tolerated relative growth of the ratio
      */
     record Row(Results.Score score, double ratio, double baseline, double allowed, Verdict verdict) {
@@ -38,24 +40,28 @@ public final class Gate {
     private Gate() {}
 
     /** Judges every score of one run against the baselines; the run must contain the reference. */
-    static List<Row> evaluate(List<Results.Score> scores, Map<String, Double> baselines, double threshold) {
+    static List<Row> evaluate(List<Results.Score> scores, Map<String, Baselines.Baseline> baselines,
+                              double threshold) {
         Results.Score ref = scores.stream().filter(s -> s.name().equals(ReferenceBenchmark.NAME)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("the results hold no " + ReferenceBenchmark.NAME
                         + "; run it in the same invocation (./benchmarks/bench always includes it)"));
         List<Row> rows = new ArrayList<>();
         for (Results.Score s : scores) {
             double ratio = s.seconds() / ref.seconds();
-            double allowed = Math.max(threshold, NOISE_FACTOR * Math.hypot(s.relativeError(), ref.relativeError()));
-            Double base = baselines.get(s.name());
+            Baselines.Baseline base = baselines.get(s.name());
+            double runToRun = base == null ? 0 : base.runToRunError();
+            double error = Math.sqrt(s.relativeError() * s.relativeError() + ref.relativeError() * ref.relativeError()
+                    + runToRun * runToRun);
+            double allowed = Math.max(threshold, NOISE_FACTOR * error);
             Verdict v;
             if (s == ref) {
                 v = Verdict.REFERENCE;
             } else if (base == null) {
                 v = Verdict.NEW;
             } else {
-                v = ratio / base - 1 > allowed ? Verdict.FAIL : Verdict.PASS;
+                v = ratio / base.ratio() - 1 > allowed ? Verdict.FAIL : Verdict.PASS;
             }
-            rows.add(new Row(s, ratio, base == null ? Double.NaN : base, allowed, v));
+            rows.add(new Row(s, ratio, base == null ? Double.NaN : base.ratio(), allowed, v));
         }
         return rows;
     }
@@ -103,7 +109,7 @@ public final class Gate {
             Map<String, Double> ratios = new LinkedHashMap<>();
             rows.forEach(r -> ratios.put(r.score().name(), r.ratio()));
             Baselines.update(baselineFile, ratios, results.getFileName().toString());
-            System.out.println("\nbaselines updated: " + baselineFile);
+            System.out.println("\nbaselines updated (this run's ratios appended): " + baselineFile);
             return;
         }
         boolean ok = passed(rows);

@@ -93,7 +93,7 @@ public final class Report {
     }
 
     private void all() {
-        line("| Benchmark | Median | Rel. SD | Ratio | Alloc/op |");
+        line("| Benchmark | Median | Rel. std. error | Ratio | Alloc/op |");
         line("|---|---:|---:|---:|---:|");
         Results.Score ref = scores.get(ReferenceBenchmark.NAME);
         for (Results.Score s : scores.values()) {
@@ -113,7 +113,7 @@ public final class Report {
         line("k-means, 16 clusters, on the %s. SSE: each value to its nearest centroid.",
                 sse.path("subsample").asText(WeightMatrix.SUBSAMPLE_TEXT));
         line("");
-        line("| Method | Median | SSE on subsample | SSE vs ours | Ours faster by |");
+        line("| Method | Median | SSE on subsample | SSE vs ours | Time / ours |");
         line("|---|---:|---:|---:|---:|");
         double oursSse = sseOf(OURS);
         for (Results.Score s : scores.values()) {

@@ -22,11 +22,11 @@ final class Results {
      *
      * @param name short name, e.g. {@code KernelBenchmark.assign(bits=4,size=1048576)}
      * @param median median of the measured iterations (JMH's 50th percentile), in {@code unit}
-     * @param relativeError sample standard deviation / mean of the iterations; 0 with fewer than two
+     * @param relativeError standard error of the score relative to it: sample standard deviation of
+     *     the iterations / mean / sqrt(samples); 0 with fewer than two samples
      * @param allocBytesPerOp bytes allocated per operation ({@code -prof gc}), NaN without the profiler
      */
-    record Score(String name, double median, String unit, int samples, double relativeError,
-                 double allocBytesPerOp) {
+    record Score(String name, double median, String unit, double relativeError, double allocBytesPerOp) {
         double seconds() {
             return median * secondsPer(unit);
         }
@@ -48,7 +48,7 @@ final class Results {
             }
             JsonNode alloc = b.path("secondaryMetrics").path(ALLOC_NORM).path("score");
             out.add(new Score(name(b), primary.path("scorePercentiles").path("50.0").asDouble(),
-                    primary.path("scoreUnit").asText(), raw.size(), relativeSd(raw),
+                    primary.path("scoreUnit").asText(), relativeStandardError(raw),
                     alloc.isNumber() ? alloc.asDouble() : Double.NaN));
         }
         return out;
@@ -75,17 +75,18 @@ final class Results {
         return s.toString();
     }
 
-    private static double relativeSd(List<Double> raw) {
-        if (raw.size() < 2) {
+    private static double relativeStandardError(List<Double> raw) {
+        int n = raw.size();
+        if (n < 2) {
             return 0;
         }
         double mean = raw.stream().mapToDouble(Double::doubleValue).average().orElseThrow();
         double ss = raw.stream().mapToDouble(v -> (v - mean) * (v - mean)).sum();
-        return Math.sqrt(ss / (raw.size() - 1)) / mean;
+        return Math.sqrt(ss / (n - 1)) / mean / Math.sqrt(n);
     }
 
     /** Seconds in one unit of a JMH time-per-operation score. */
-    static double secondsPer(String unit) {
+    private static double secondsPer(String unit) {
         return switch (unit) {
             case "s/op" -> 1;
             case "ms/op" -> 1e-3;

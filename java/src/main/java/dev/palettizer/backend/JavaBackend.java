@@ -105,23 +105,11 @@ public final class JavaBackend implements Backend {
 
     private static WeightedValues fromDense(double[] hist, ValueKey key) {
         int[] order = FloatOrder.of(key);
-        double[] values = new double[order.length];
-        double[] weights = new double[order.length];
-        int n = 0;
+        DistinctValuesBuilder out = new DistinctValuesBuilder(order.length);
         for (int p : order) {
-            double w = hist[p];
-            if (w == 0) {
-                continue;
-            }
-            float v = key.valueOfPattern(p);
-            if (n > 0 && values[n - 1] == v) {
-                weights[n - 1] += w;
-            } else {
-                values[n] = v;
-                weights[n++] = w;
-            }
+            out.add(key.valueOfPattern(p), hist[p]);
         }
-        return new WeightedValues(Arrays.copyOf(values, n), Arrays.copyOf(weights, n));
+        return out.build();
     }
 
     private static WeightedValues sortedHistogram(ClusterInput in, ValueKey key, int group) {
@@ -144,23 +132,11 @@ public final class JavaBackend implements Backend {
         } else {
             Arrays.sort(entries);
         }
-        double[] values = new double[entries.length];
-        double[] weights = new double[entries.length];
-        int m = 0;
+        DistinctValuesBuilder out = new DistinctValuesBuilder(entries.length);
         for (long e : entries) {
-            double w = Float.intBitsToFloat((int) e);
-            if (w == 0) {
-                continue;
-            }
-            float v = FloatOrder.fromSortable((int) (e >> 32));
-            if (m > 0 && values[m - 1] == v) {
-                weights[m - 1] += w;
-            } else {
-                values[m] = v;
-                weights[m++] = w;
-            }
+            out.add(FloatOrder.fromSortable((int) (e >> 32)), Float.intBitsToFloat((int) e));
         }
-        return new WeightedValues(Arrays.copyOf(values, m), Arrays.copyOf(weights, m));
+        return out.build();
     }
 
     // ---------------------------------------------------------------- assignment

@@ -7,14 +7,10 @@ import dev.palettizer.io.CompressedWriter;
 import dev.palettizer.io.ModelFormatException;
 import dev.palettizer.io.SafetensorsFile;
 import dev.palettizer.io.SafetensorsWriter;
-import dev.palettizer.model.DType;
 import dev.palettizer.model.FloatSource;
-import dev.palettizer.model.Floats;
 import dev.palettizer.model.GroupLayout;
 import dev.palettizer.model.PalettizedTensor;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -122,6 +118,7 @@ public final class ModelPalettizer {
         return new Plan(e, true, s.floats(), null);
     }
 
+    /** Fails before the work starts; the writer checks again when it renames the file into place. */
     private static void refuseOverwrite(Path in, Path out) throws IOException {
         if (Files.exists(out) && Files.isSameFile(in, out)) {
             throw new ModelFormatException(out, "output path equals input path; choose another output file");
@@ -196,29 +193,11 @@ public final class ModelPalettizer {
 
         @Override
         public void writeTo(WritableByteChannel channel) throws IOException {
-            float[] dense = reconstruct(t);
-            DType dtype = t.originalDType();
-            ByteBuffer buf = ByteBuffer.allocateDirect(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
-            for (float v : dense) {
-                if (buf.remaining() < 4) {
-                    drain(buf, channel);
-                }
-                switch (dtype) {
-                    case F32 -> buf.putFloat(v);
-                    case F16 -> buf.putShort(Float.floatToFloat16(v));
-                    case BF16 -> buf.putShort(Floats.toBf16(v));
-                    default -> throw new IllegalStateException("palettized tensor of dtype " + dtype);
-                }
+            FloatChannelWriter out = new FloatChannelWriter(channel, t.originalDType());
+            for (float v : reconstruct(t)) {
+                out.put(v);
             }
-            drain(buf, channel);
-        }
-
-        private static void drain(ByteBuffer buf, WritableByteChannel channel) throws IOException {
-            buf.flip();
-            while (buf.hasRemaining()) {
-                channel.write(buf);
-            }
-            buf.clear();
+            out.flush();
         }
     }
 

@@ -2,10 +2,7 @@ package dev.palettizer.engine;
 
 import dev.palettizer.io.SafetensorsWriter;
 import dev.palettizer.model.DType;
-import dev.palettizer.model.Floats;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
@@ -61,24 +58,15 @@ public final class SyntheticModel {
             @Override
             public void writeTo(WritableByteChannel channel) throws IOException {
                 SplittableRandom random = new SplittableRandom(seed * 1_000_003L + salt);
-                ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+                FloatChannelWriter out = new FloatChannelWriter(channel, dtype);
                 float spread = 1f;
                 for (long i = 0; i < count; i++) {
                     if (i % rowLength == 0) {
                         spread = random.nextInt(16) == 0 ? 4f : 1f;
                     }
-                    float v = (float) (spread * laplace(random, 0.02));
-                    if (buf.remaining() < 4) {
-                        flush(buf, channel);
-                    }
-                    switch (dtype) {
-                        case F32 -> buf.putFloat(v);
-                        case F16 -> buf.putShort(Float.floatToFloat16(v));
-                        case BF16 -> buf.putShort(Floats.toBf16(v));
-                        default -> throw new IllegalArgumentException("synthetic weights are F32, F16 or BF16");
-                    }
+                    out.put((float) (spread * laplace(random, 0.02)));
                 }
-                flush(buf, channel);
+                out.flush();
             }
         };
         return new SafetensorsWriter.Tensor(name, dtype, shape, payload);
@@ -88,13 +76,5 @@ public final class SyntheticModel {
     public static double laplace(SplittableRandom random, double b) {
         double u = random.nextDouble() - 0.5;
         return -b * Math.signum(u) * Math.log(1 - 2 * Math.abs(u));
-    }
-
-    private static void flush(ByteBuffer buf, WritableByteChannel channel) throws IOException {
-        buf.flip();
-        while (buf.hasRemaining()) {
-            channel.write(buf);
-        }
-        buf.clear();
     }
 }

@@ -1,0 +1,34 @@
+package dev.palettizer.backend;
+
+import java.util.Arrays;
+
+/**
+ * Collects (value, weight) pairs that arrive in ascending value order into {@link WeightedValues}:
+ * equal values are folded into one, and zero weights are dropped (they do not affect the objective).
+ */
+final class DistinctValuesBuilder {
+    private final double[] values;
+    private final double[] weights;
+    private int n;
+
+    DistinctValuesBuilder(int capacity) {
+        values = new double[capacity];
+        weights = new double[capacity];
+    }
+
+    void add(float value, double weight) {
+        if (weight == 0) {
+            return;
+        }
+        if (n > 0 && values[n - 1] == value) {
+            weights[n - 1] += weight;
+        } else {
+            values[n] = value;
+            weights[n++] = weight;
+        }
+    }
+
+    WeightedValues build() {
+        return new WeightedValues(Arrays.copyOf(values, n), Arrays.copyOf(weights, n));
+    }
+}

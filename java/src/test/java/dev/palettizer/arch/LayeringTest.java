@@ -7,7 +7,7 @@ import com.tngtech.archunit.junit.AnalyzeClasses;
 import com.tngtech.archunit.junit.ArchTest;
 import com.tngtech.archunit.lang.ArchRule;
 
-/** Package dependencies point down only (skipping a layer is fine): cli -> api -> engine -> {backend, kmeans, io} -> {spec, model}. */
+/** Package dependencies point down only (skipping a layer is fine): cli -> api -> engine -> {backend, kmeans, config, io} -> {spec, model}. */
 @AnalyzeClasses(packages = "dev.palettizer", importOptions = ImportOption.DoNotIncludeTests.class)
 class LayeringTest {
     @ArchTest
@@ -17,6 +17,7 @@ class LayeringTest {
             .layer("engine").definedBy("dev.palettizer.engine..")
             .layer("backend").definedBy("dev.palettizer.backend..")
             .layer("kmeans").definedBy("dev.palettizer.kmeans..")
+            .layer("config").definedBy("dev.palettizer.config..")
             .layer("io").definedBy("dev.palettizer.io..")
             .layer("base").definedBy("dev.palettizer.spec..", "dev.palettizer.model..")
             .layer("native").definedBy("dev.palettizer.nativeloader..")
@@ -25,6 +26,7 @@ class LayeringTest {
             .whereLayer("engine").mayOnlyBeAccessedByLayers("cli", "api")
             .whereLayer("backend").mayOnlyBeAccessedByLayers("engine", "api", "cli")
             .whereLayer("kmeans").mayOnlyBeAccessedByLayers("engine", "api", "cli")
+            .whereLayer("config").mayOnlyBeAccessedByLayers("engine", "api", "cli")
             .whereLayer("io").mayOnlyBeAccessedByLayers("engine", "api", "cli")
             .whereLayer("native").mayOnlyBeAccessedByLayers("backend", "api", "cli");
 }

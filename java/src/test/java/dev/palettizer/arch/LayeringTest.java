@@ -17,7 +17,7 @@ class LayeringTest {
             .layer("engine").definedBy("dev.palettizer.engine..")
             .layer("backend").definedBy("dev.palettizer.backend..")
             .layer("kmeans").definedBy("dev.palettizer.kmeans..")
-            .layer("config").definedBy("dev.palettizer.config..")
+            .optionalLayer("config").definedBy("dev.palettizer.config..")
             .layer("io").definedBy("dev.palettizer.io..")
             .layer("base").definedBy("dev.palettizer.spec..", "dev.palettizer.model..")
             .layer("native").definedBy("dev.palettizer.nativeloader..")

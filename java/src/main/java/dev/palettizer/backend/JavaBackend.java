@@ -37,9 +37,13 @@ public final class JavaBackend implements Backend {
     private record Slice(int group, long from, long to) {}
 
     private static List<Slice> slices(GroupLayout layout, long sliceSize) {
+        return slices(layout, sliceSize, 0, layout.groups());
+    }
+
+    private static List<Slice> slices(GroupLayout layout, long sliceSize, int fromGroup, int toGroup) {
         List<Slice> out = new ArrayList<>();
         long perGroup = layout.vectorsPerGroup();
-        for (int g = 0; g < layout.groups(); g++) {
+        for (int g = fromGroup; g < toGroup; g++) {
             for (long from = 0; from < perGroup; from += sliceSize) {
                 out.add(new Slice(g, from, Math.min(perGroup, from + sliceSize)));
             }
@@ -60,16 +64,20 @@ public final class JavaBackend implements Backend {
     // ---------------------------------------------------------------- histogram
 
     @Override
-    public WeightedValues[] histogram(ClusterInput in, ValueKey key) {
+    public WeightedValues[] histogram(ClusterInput in, ValueKey key, int fromGroup, int toGroup) {
         GroupLayout layout = in.layout();
         if (layout.clusterDim() != 1) {
             throw new IllegalArgumentException("histogram is for scalar clustering (cluster_dim 1)");
         }
+        if (fromGroup < 0 || toGroup > layout.groups() || fromGroup > toGroup) {
+            throw new IllegalArgumentException("groups [" + fromGroup + ", " + toGroup + ") outside [0, "
+                    + layout.groups() + ")");
+        }
         if (key.sixteenBit() && layout.vectorsPerGroup() >= DENSE_HISTOGRAM_MIN) {
-            List<Slice> slices = slices(layout, SLICE);
+            List<Slice> slices = slices(layout, SLICE, fromGroup, toGroup);
             List<double[]> partial = parallel(slices, s -> denseHistogram(in, key, s));
-            WeightedValues[] out = new WeightedValues[layout.groups()];
-            for (int g = 0; g < out.length; g++) {
+            WeightedValues[] out = new WeightedValues[toGroup - fromGroup];
+            for (int g = fromGroup; g < toGroup; g++) {
                 double[] total = new double[65536];
                 for (int i = 0; i < slices.size(); i++) {
                     if (slices.get(i).group() == g) {
@@ -79,12 +87,12 @@ public final class JavaBackend implements Backend {
                         }
                     }
                 }
-                out[g] = fromDense(total, key);
+                out[g - fromGroup] = fromDense(total, key);
             }
             return out;
         }
         List<Integer> groups = new ArrayList<>();
-        for (int g = 0; g < layout.groups(); g++) {
+        for (int g = fromGroup; g < toGroup; g++) {
             groups.add(g);
         }
         return parallel(groups, g -> sortedHistogram(in, key, g)).toArray(WeightedValues[]::new);

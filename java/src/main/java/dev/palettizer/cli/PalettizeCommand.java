@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.palettizer.api.Palettizer;
 import dev.palettizer.engine.TensorReport;
+import dev.palettizer.spec.SpecResolver;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -17,7 +18,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "palettize", mixinStandardHelpOptions = true,
-        description = "Palettize the float tensors of a safetensors file into a compressed safetensors file.")
+        description = {"Palettize the float tensors of a safetensors file into a compressed safetensors file.",
+                "One spec for every tensor from the flags (--bits ...), or per module and op from --config FILE or"
+                        + " --preset NAME, which cannot be combined with those flags."})
 final class PalettizeCommand implements Callable<Integer> {
     @Parameters(index = "0", description = "Input safetensors file (never modified).")
     Path in;
@@ -27,6 +30,9 @@ final class PalettizeCommand implements Callable<Integer> {
 
     @Mixin
     SpecOptions spec;
+
+    @Mixin
+    ConfigOptions config;
 
     @Mixin
     RunOptions run;
@@ -39,10 +45,11 @@ final class PalettizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        SpecResolver resolver = config.resolver(spec);
         long started = System.nanoTime();
         List<TensorReport> reports;
         try (Palettizer p = run.palettizer(spec.engineOptions()); ConsoleProgress progress = new ConsoleProgress()) {
-            reports = p.palettizeFile(in, out, spec.job(sensitivities), progress);
+            reports = p.palettizeFile(in, out, spec.job(resolver, sensitivities), progress);
         }
         double seconds = (System.nanoTime() - started) / 1e9;
         ReportTable.print(reports, seconds, System.out);
@@ -56,7 +63,7 @@ final class PalettizeCommand implements Callable<Integer> {
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("input", in.toString());
         doc.put("output", out.toString());
-        doc.put("spec", spec.spec().toString());
+        doc.put("spec", config.describe(spec));
         doc.put("seconds", seconds);
         doc.put("tensors", reports.stream().map(PalettizeCommand::row).toList());
         Path tmp = Files.createTempFile(report.toAbsolutePath().getParent(), "." + report.getFileName(), ".tmp");

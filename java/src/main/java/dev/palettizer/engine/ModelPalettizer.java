@@ -6,10 +6,13 @@ import dev.palettizer.io.CompressedModel;
 import dev.palettizer.io.CompressedWriter;
 import dev.palettizer.io.ModelFormatException;
 import dev.palettizer.io.SafetensorsFile;
+import dev.palettizer.io.SafetensorsSites;
 import dev.palettizer.io.SafetensorsWriter;
 import dev.palettizer.model.FloatSource;
 import dev.palettizer.model.GroupLayout;
 import dev.palettizer.model.PalettizedTensor;
+import dev.palettizer.model.WeightSite;
+import dev.palettizer.spec.WeightDecision;
 import java.io.IOException;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
@@ -43,8 +46,15 @@ public final class ModelPalettizer {
         return palettizer;
     }
 
-    /** What to do with one input tensor: palettize it (with optional sensitivities) or copy it, and why. */
-    private record Plan(SafetensorsFile.Entry entry, boolean palettize, FloatSource sensitivities, String reason) {}
+    /**
+     * What to do with one input tensor: palettize it as decided (with optional sensitivities), or copy
+     * it when the decision is null; and why.
+     */
+    private record Plan(SafetensorsFile.Entry entry, WeightDecision decision, FloatSource sensitivities, String reason) {
+        boolean palettize() {
+            return decision != null;
+        }
+    }
 
     public List<TensorReport> palettize(Path in, Path out, FileJobOptions job, Progress progress) throws IOException {
         refuseOverwrite(in, out);
@@ -53,11 +63,12 @@ public final class ModelPalettizer {
         }
         try (SafetensorsFile model = SafetensorsFile.open(in);
              SafetensorsFile sens = job.sensitivities() == null ? null : SafetensorsFile.open(job.sensitivities())) {
-            List<Plan> plans = model.tensors().stream().map(e -> plan(e, job, sens)).toList();
+            Map<String, WeightSite> sites = SafetensorsSites.of(model.tensors());
+            List<Plan> plans = model.tensors().stream().map(e -> plan(e, sites.get(e.name()), job, sens)).toList();
             progress.start(plans.stream().filter(Plan::palettize).mapToLong(p -> p.entry().elementCount()).sum());
             List<ForkJoinTask<Outcome>> tasks = new ArrayList<>();
             for (Plan p : plans) {
-                tasks.add(p.palettize() ? ForkJoinTask.adapt(() -> run(p, job, progress)) : null);
+                tasks.add(p.palettize() ? ForkJoinTask.adapt(() -> run(p, progress)) : null);
             }
             pool.invoke(ForkJoinTask.adapt(() -> ForkJoinTask.invokeAll(tasks.stream().filter(t -> t != null).toList())));
 
@@ -77,7 +88,9 @@ public final class ModelPalettizer {
                     }
                     case Outcome.Skipped skipped -> {
                         writer.addPlain(SafetensorsWriter.Tensor.copyOf(p.entry()));
-                        reports.add(copiedReport(p.entry(), skipped.reason()));
+                        String reason = p.palettize()
+                                ? skipped.reason() + " (spec from " + p.decision().reason() + ")" : skipped.reason();
+                        reports.add(copiedReport(p.entry(), reason));
                     }
                 }
             }
@@ -86,36 +99,50 @@ public final class ModelPalettizer {
         }
     }
 
-    private Outcome run(Plan p, FileJobOptions job, Progress progress) {
+    private Outcome run(Plan p, Progress progress) {
         SafetensorsFile.Entry e = p.entry();
         FloatSource sens = p.sensitivities() == null ? null : Sensitivities.normalized(p.sensitivities());
-        Outcome o = palettizer.palettize(new TensorInput(e.name(), e.dtype(), e.shape(), e.floats(), sens), job.spec());
+        WeightDecision d = p.decision();
+        Outcome o = palettizer.palettize(new TensorInput(e.name(), e.dtype(), e.shape(), e.floats(), sens), d.spec(),
+                new ClusterMode(d.fastMode(), d.roundingPrecision()));
         progress.done(e.name(), e.elementCount());
         return o;
     }
 
-    private static Plan plan(SafetensorsFile.Entry e, FileJobOptions job, SafetensorsFile sens) {
+    /**
+     * The resolver decides first; a tensor it wants palettized is still copied when it is not a float,
+     * is 1-D (unless asked for) or has no more elements than the weight threshold (seed semantics).
+     */
+    private static Plan plan(SafetensorsFile.Entry e, WeightSite site, FileJobOptions job, SafetensorsFile sens) {
         if (!e.dtype().isPalettizable()) {
-            return new Plan(e, false, null, "dtype " + e.dtype() + " is not a float type");
+            return copy(e, "dtype " + e.dtype() + " is not a float type");
+        }
+        WeightDecision d = job.resolver().resolve(site);
+        if (!d.palettized()) {
+            return copy(e, d.reason());
         }
         if (e.shape().length < 2 && !job.include1d()) {
-            return new Plan(e, false, null, e.shape().length + "-D tensor (pass --include-1d to palettize it)");
+            return copy(e, e.shape().length + "-D tensor (pass --include-1d to palettize it)");
         }
-        if (e.elementCount() < job.weightThreshold()) {
-            return new Plan(e, false, null, e.elementCount() + " elements < weight threshold " + job.weightThreshold());
+        if (e.elementCount() <= job.weightThreshold()) {
+            return copy(e, e.elementCount() + " elements, not more than the weight threshold " + job.weightThreshold());
         }
         if (sens == null) {
-            return new Plan(e, true, null, null);
+            return new Plan(e, d, null, d.reason());
         }
         SafetensorsFile.Entry s = sens.tensor(e.name()).orElse(null);
         if (s == null) {
-            return new Plan(e, true, null, "no sensitivities for this tensor: unweighted");
+            return new Plan(e, d, null, d.reason() + "; no sensitivities for this tensor: unweighted");
         }
         if (!Arrays.equals(s.shape(), e.shape())) {
             throw new ModelFormatException(sens.path(), e.name(), "sensitivities have shape " + Arrays.toString(s.shape())
                     + " but the weight has shape " + Arrays.toString(e.shape()));
         }
-        return new Plan(e, true, s.floats(), null);
+        return new Plan(e, d, s.floats(), d.reason());
+    }
+
+    private static Plan copy(SafetensorsFile.Entry e, String reason) {
+        return new Plan(e, null, null, reason);
     }
 
     /** Fails before the work starts; the writer checks again when it renames the file into place. */

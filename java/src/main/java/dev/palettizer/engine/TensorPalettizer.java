@@ -45,11 +45,16 @@ public final class TensorPalettizer {
         this.pool = pool;
     }
 
+    /** Palettizes with the engine's default clustering mode. */
     public Outcome palettize(TensorInput t, PalettizationSpec spec) {
+        return palettize(t, spec, options.clusterMode());
+    }
+
+    public Outcome palettize(TensorInput t, PalettizationSpec spec, ClusterMode mode) {
         if (!ForkJoinTask.inForkJoinPool()) {
-            return pool.invoke(ForkJoinTask.adapt(() -> palettize(t, spec)));
+            return pool.invoke(ForkJoinTask.adapt(() -> palettize(t, spec, mode)));
         }
-        checkOptions(t, spec);
+        checkOptions(t, spec, mode);
         GroupLayout.Result fit = GroupLayout.of(t.shape(), spec);
         if (fit.layout().isEmpty()) {
             return new Outcome.Skipped(t.name(), fit.skipReason());
@@ -67,7 +72,7 @@ public final class TensorPalettizer {
         boolean scalarOptimal = layout.clusterDim() == 1 && options.algorithm() != Algorithm.KMEANS_PLUS_PLUS;
         float maxClustered = scales != null ? 1f : scan.maxAbs();
         Seeds seeds = scalarOptimal
-                ? optimalSeeds(t, in, lutSize, keyFor(t.dtype(), scales != null, maxClustered))
+                ? optimalSeeds(t, in, lutSize, keyFor(mode, t.dtype(), scales != null, maxClustered))
                 : kmeansPlusPlusSeeds(in, lutSize);
 
         byte[] indices = new byte[(int) layout.vectorCount()];
@@ -86,10 +91,10 @@ public final class TensorPalettizer {
         return new Outcome.Palettized(out, (System.nanoTime() - started) / 1e9);
     }
 
-    private void checkOptions(TensorInput t, PalettizationSpec spec) {
-        if (spec.clusterDim() > 1 && options.fastMode()) {
+    private void checkOptions(TensorInput t, PalettizationSpec spec, ClusterMode mode) {
+        if (spec.clusterDim() > 1 && mode.fast()) {
             throw new SpecException("tensor '" + t.name() + "': fast k-means mode is not supported with cluster_dim "
-                    + spec.clusterDim() + " > 1; disable it (--no-fast)");
+                    + spec.clusterDim() + " > 1; disable it (--no-fast, or enable_fast_kmeans_mode: false in a config)");
         }
         if (spec.clusterDim() > 1 && options.algorithm() == Algorithm.OPTIMAL) {
             throw new SpecException("tensor '" + t.name() + "': the optimal 1-D algorithm needs cluster_dim 1, got "
@@ -102,9 +107,9 @@ public final class TensorPalettizer {
     }
 
     /** Which value each element counts as in the histogram (fast mode, or the exact storage type). */
-    private ValueKey keyFor(DType dtype, boolean scaled, float maxClustered) {
-        if (options.fastMode() && maxClustered <= FP16_MAX) {
-            return ValueKey.fastRounded(options.roundingPrecision());
+    private static ValueKey keyFor(ClusterMode mode, DType dtype, boolean scaled, float maxClustered) {
+        if (mode.fast() && maxClustered <= FP16_MAX) {
+            return ValueKey.fastRounded(mode.roundingPrecision());
         }
         if (!scaled && dtype == DType.F16) {
             return ValueKey.exact(ValueKey.Kind.FP16);

@@ -36,6 +36,7 @@ final class DemoCommand implements Callable<Integer> {
         long started = System.nanoTime();
         List<TensorReport> reports;
         try (Palettizer p = run.palettizer(spec.engineOptions())) {
+            RunOptions.announce(p);
             try (ConsoleProgress progress = new ConsoleProgress()) {
                 reports = p.palettizeFile(model, compressed, spec.job(null), progress);
             }

@@ -8,7 +8,8 @@ import org.lwjgl.system.Library;
 /**
  * Whether LWJGL's core natives load and reach OpenCL. Points LWJGL at {@code libOpenCL.so.1}
  * (unless {@code org.lwjgl.opencl.libname} already names a library), since Debian's ICD loader
- * ships only that name and LWJGL otherwise looks for {@code libOpenCL.so}. Touches LWJGL's
+ * ships only that name and LWJGL otherwise looks for {@code libOpenCL.so}, and at its FFM memory
+ * backend (unless {@code org.lwjgl.system.memoryBackend} is set). Touches LWJGL's
  * {@code CL} class only after the library has been found, because a failed first touch poisons it
  * for the life of the JVM. Never throws (short of a {@link VirtualMachineError}).
  *
@@ -39,6 +40,13 @@ public final class LwjglOpenClProbe {
         return probe(configuredLibrary());
     }
 
+    /** Settings read once, when LWJGL first needs them: a user's own {@code -D} value wins. */
+    private static <T> void setIfUnset(Configuration<T> setting, T value) {
+        if (setting.get() == null) {
+            setting.set(value);
+        }
+    }
+
     /** The library {@code org.lwjgl.opencl.libname} names, else {@code libOpenCL.so.1}. */
     private static String configuredLibrary() {
         try {
@@ -62,14 +70,14 @@ public final class LwjglOpenClProbe {
             return Availability.unavailable(NOT_LOADED + e.getMessage());
         }
         try {
+            // LWJGL's default memory backend on JDK 25 is sun.misc.Unsafe, which prints a warning.
+            setIfUnset(Configuration.MEMORY_BACKEND, "ffm");
             Library.initialize();
         } catch (LinkageError e) {
             return Availability.unavailable("LWJGL core natives could not be loaded: " + LinkageFailures.describe(e));
         }
         try {
-            if (Configuration.OPENCL_LIBRARY_NAME.get() == null) {
-                Configuration.OPENCL_LIBRARY_NAME.set(openClLibrary);
-            }
+            setIfUnset(Configuration.OPENCL_LIBRARY_NAME, openClLibrary);
             // The first touch of CL10 loads the library and binds every OpenCL 1.0 function.
             int[] platforms = new int[1];
             int result = CL10.clGetPlatformIDs(null, platforms);

@@ -64,8 +64,8 @@ public final class BackendRegistry {
             Optional<Loaded> kept = unique.stream().filter(u -> u.name().equals(candidate.name())).findFirst();
             if (kept.isPresent()) {
                 failures.add(candidate.provider().getClass().getName() + " ignored: "
-                        + kept.get().provider().getClass().getName() + " provides '" + candidate.name()
-                        + "' with a rank not higher");
+                        + kept.get().provider().getClass().getName() + " also provides '" + candidate.name()
+                        + "' and ranks first");
             } else {
                 unique.add(candidate);
             }

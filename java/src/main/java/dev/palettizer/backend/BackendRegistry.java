@@ -50,6 +50,11 @@ public final class BackendRegistry {
      */
     BackendRegistry(List<? extends BackendProvider> candidates, List<String> loadFailures) {
         List<String> failures = new ArrayList<>(loadFailures);
+        this.providers = firstOfEachName(readNamesAndRanks(candidates, failures), failures);
+        this.loadFailures = List.copyOf(failures);
+    }
+
+    private static List<Loaded> readNamesAndRanks(List<? extends BackendProvider> candidates, List<String> failures) {
         List<Loaded> loaded = new ArrayList<>();
         for (BackendProvider provider : candidates) {
             try {
@@ -58,9 +63,15 @@ public final class BackendRegistry {
                 failures.add(provider.getClass().getName() + " failed to report its name and rank: " + describe(e));
             }
         }
-        loaded.sort(Comparator.comparingInt(Loaded::rank).thenComparing(Loaded::name));
+        return loaded;
+    }
+
+    /** In rank order, then by name; of two providers with one name, the lower rank is kept. */
+    private static List<Loaded> firstOfEachName(List<Loaded> loaded, List<String> failures) {
+        List<Loaded> sorted = loaded.stream()
+                .sorted(Comparator.comparingInt(Loaded::rank).thenComparing(Loaded::name)).toList();
         List<Loaded> unique = new ArrayList<>();
-        for (Loaded candidate : loaded) {
+        for (Loaded candidate : sorted) {
             Optional<Loaded> kept = unique.stream().filter(u -> u.name().equals(candidate.name())).findFirst();
             if (kept.isPresent()) {
                 failures.add(candidate.provider().getClass().getName() + " ignored: "
@@ -70,8 +81,7 @@ public final class BackendRegistry {
                 unique.add(candidate);
             }
         }
-        this.providers = List.copyOf(unique);
-        this.loadFailures = List.copyOf(failures);
+        return List.copyOf(unique);
     }
 
     /** The providers registered under {@code META-INF/services} on this class's class path. */

@@ -40,6 +40,11 @@ public final class LwjglOpenClProbe {
         return probe(configuredLibrary());
     }
 
+    /** From constants, since a shaded jar loses the manifest {@link Version#getVersion()} reads. */
+    private static String version() {
+        return Version.VERSION_MAJOR + "." + Version.VERSION_MINOR + "." + Version.VERSION_REVISION;
+    }
+
     /** Settings read once, when LWJGL first needs them: a user's own {@code -D} value wins. */
     private static <T> void setIfUnset(Configuration<T> setting, T value) {
         if (setting.get() == null) {
@@ -84,7 +89,7 @@ public final class LwjglOpenClProbe {
             String library = Configuration.OPENCL_LIBRARY_NAME.get();
             // The ICD loader answers -1001 when no ICD is installed: LWJGL still reached it.
             return result == 0 || result == OpenClProbe.CL_PLATFORM_NOT_FOUND_KHR
-                    ? Availability.available("LWJGL " + Version.getVersion() + " reaches " + library
+                    ? Availability.available("LWJGL " + version() + " reaches " + library
                             + " (" + (result == 0 ? platforms[0] : 0) + " platform(s))")
                     : Availability.unavailable("clGetPlatformIDs through LWJGL failed with "
                             + OpenClProbe.describe(result));

@@ -1,6 +1,7 @@
 package dev.palettizer.nativeloader;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.File;
 import java.io.IOException;
@@ -30,9 +31,8 @@ final class ForkedJvm {
                 "-cp", classPath(dropped), ProbeMain.class.getName(), probeName));
         Process java = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         String out = new String(java.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!java.waitFor(60, TimeUnit.SECONDS)) {
-            java.destroyForcibly();
-        }
+        // The output is complete once the JVM closed it, so it has exited or is about to.
+        assertTrue(java.waitFor(60, TimeUnit.SECONDS), "forked " + command + " did not exit");
         assertEquals(0, java.exitValue(), "forked " + command + " printed: " + out);
         return out.strip();
     }

@@ -69,7 +69,7 @@ class NativeEnvironmentTest {
                                 new ClDevice(0, "pthread-skylake", "CPU", 4L << 30))))),
                 Availability.available("JCuda natives loaded (driver for CUDA 12.6)"),
                 Availability.unavailable("libcublas.so.12 not found: the hand-written kernels are used"),
-                Availability.available("LWJGL 3.4.3+4 reaches libOpenCL.so.1 (1 platform(s))"));
+                Availability.available("LWJGL 3.4.3 reaches libOpenCL.so.1 (1 platform(s))"));
 
         assertEquals("""
                 Native acceleration on Linux amd64
@@ -80,7 +80,7 @@ class NativeEnvironmentTest {
                 OpenCL: available: 1 platform(s), 1 device(s)
                   platform 0: Portable Computing Language (OpenCL 3.0 PoCL 3.1)
                     device 0: pthread-skylake, CPU, 4.0 GiB
-                LWJGL:  available: LWJGL 3.4.3+4 reaches libOpenCL.so.1 (1 platform(s))
+                LWJGL:  available: LWJGL 3.4.3 reaches libOpenCL.so.1 (1 platform(s))
                 """, environment.describe());
     }
 
@@ -91,7 +91,7 @@ class NativeEnvironmentTest {
                 OpenClReport.unavailable("no OpenCL platform installed (install an ICD, e.g. pocl-opencl-icd)"),
                 Availability.unavailable("JCuda natives not loaded: libcuda.so.1 not found"),
                 Availability.unavailable("libcublas.so.12 not found: the hand-written kernels are used"),
-                Availability.available("LWJGL 3.4.3+4 reaches libOpenCL.so.1 (0 platform(s))"));
+                Availability.available("LWJGL 3.4.3 reaches libOpenCL.so.1 (0 platform(s))"));
 
         String description = environment.describe();
 

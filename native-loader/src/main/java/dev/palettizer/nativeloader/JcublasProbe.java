@@ -66,7 +66,7 @@ public final class JcublasProbe {
                         + cublasStatus.stringFor(status) + FALLBACK);
             }
             return Availability.available("JCublas loaded (cuBLAS " + major[0] + "." + minor[0] + ")");
-        } catch (LinkageError e) {
+        } catch (RuntimeException | LinkageError e) {
             return Availability.unavailable("JCublas natives could not be loaded: "
                     + LinkageFailures.describe(e) + FALLBACK);
         }

@@ -56,7 +56,7 @@ public final class JcudaProbe {
             }
             return Availability.available("JCuda natives loaded (driver for CUDA "
                     + CudaReport.versionString(version[0]) + ")");
-        } catch (LinkageError e) {
+        } catch (RuntimeException | LinkageError e) {
             return Availability.unavailable("JCuda natives could not be loaded: " + LinkageFailures.describe(e));
         }
     }

@@ -3,8 +3,8 @@ package dev.palettizer.nativeloader;
 import java.util.Optional;
 
 /**
- * Turns the error a Java binding throws when its native library will not load into one line a
- * user can act on.
+ * Turns the error a Java binding throws when its native library will not load (or any other
+ * failure of a probe's first call into it) into one line a user can act on.
  *
  * <p>JCuda's loader packs the stack traces of both its attempts (from {@code java.library.path},
  * then from the jar) into one multi-line message, and a second touch of a class whose initialiser

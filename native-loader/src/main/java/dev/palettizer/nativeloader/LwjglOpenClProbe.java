@@ -56,7 +56,7 @@ public final class LwjglOpenClProbe {
     private static String configuredLibrary() {
         try {
             return Configuration.OPENCL_LIBRARY_NAME.get(OpenClProbe.LIBRARY);
-        } catch (LinkageError e) {
+        } catch (RuntimeException | LinkageError e) {
             // LWJGL is not on the class path; probe(String) reports that when it loads LWJGL.
             return OpenClProbe.LIBRARY;
         }
@@ -78,7 +78,7 @@ public final class LwjglOpenClProbe {
             // LWJGL's default memory backend on JDK 25 is sun.misc.Unsafe, which prints a warning.
             setIfUnset(Configuration.MEMORY_BACKEND, "ffm");
             Library.initialize();
-        } catch (LinkageError e) {
+        } catch (RuntimeException | LinkageError e) {
             return Availability.unavailable("LWJGL core natives could not be loaded: " + LinkageFailures.describe(e));
         }
         try {
@@ -93,7 +93,7 @@ public final class LwjglOpenClProbe {
                             + " (" + (result == 0 ? platforms[0] : 0) + " platform(s))")
                     : Availability.unavailable("clGetPlatformIDs through LWJGL failed with "
                             + OpenClProbe.describe(result));
-        } catch (LinkageError e) {
+        } catch (RuntimeException | LinkageError e) {
             return Availability.unavailable("LWJGL could not load OpenCL: " + LinkageFailures.describe(e));
         }
     }

@@ -1,8 +1,8 @@
 package dev.palettizer.api;
 
 import dev.palettizer.backend.Backend;
-import dev.palettizer.backend.BackendException;
-import dev.palettizer.backend.JavaBackend;
+import dev.palettizer.backend.BackendChoice;
+import dev.palettizer.backend.BackendRegistry;
 import dev.palettizer.engine.EngineOptions;
 import dev.palettizer.engine.FileJobOptions;
 import dev.palettizer.engine.ModelPalettizer;
@@ -18,7 +18,6 @@ import dev.palettizer.spec.SpecException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.ForkJoinPool;
 
 /**
@@ -34,12 +33,21 @@ import java.util.concurrent.ForkJoinPool;
  */
 public final class Palettizer implements AutoCloseable {
     private final ForkJoinPool pool;
+    private final BackendChoice choice;
     private final Backend backend;
     private final ModelPalettizer models;
 
-    private Palettizer(int workers, String backendName, EngineOptions options) {
-        this.pool = new ForkJoinPool(workers);
-        this.backend = createBackend(backendName, pool);
+    private Palettizer(int workers, String backendName, String device, EngineOptions options) {
+        BackendRegistry registry = BackendRegistry.discover();
+        this.choice = registry.choose(backendName, device);
+        ForkJoinPool workerPool = new ForkJoinPool(workers);
+        try {
+            this.backend = registry.create(choice, workerPool);
+        } catch (RuntimeException e) {
+            workerPool.close();
+            throw e;
+        }
+        this.pool = workerPool;
         this.models = new ModelPalettizer(backend, options, pool);
     }
 
@@ -47,22 +55,14 @@ public final class Palettizer implements AutoCloseable {
         return new Builder();
     }
 
-    /** Names accepted by {@link Builder#backend}. */
-    public static final List<String> BACKENDS = List.of("auto", "java", "opencl", "cuda");
-
-    private static Backend createBackend(String name, ForkJoinPool pool) {
-        return switch (name.toLowerCase(Locale.ROOT)) {
-            case "auto", "java" -> new JavaBackend(pool);
-            case "opencl", "cuda" -> throw new BackendException(BackendException.Status.NOT_SUPPORTED,
-                    "backend '" + name + "' is not supported in this build yet; use --backend java (or auto)");
-            default -> throw new BackendException(BackendException.Status.NOT_AVAILABLE,
-                    "unknown backend '" + name + "'; choose one of " + BACKENDS);
-        };
-    }
-
     /** Name of the backend that runs the data-parallel steps. */
     public String backendName() {
         return backend.name();
+    }
+
+    /** Which backend runs, on which device, and why (what auto weighed, in one line). */
+    public BackendChoice backendChoice() {
+        return choice;
     }
 
     /**
@@ -110,10 +110,11 @@ public final class Palettizer implements AutoCloseable {
         pool.close();
     }
 
-    /** Settings with defaults: all cores, auto backend, {@link EngineOptions#defaults()}. */
+    /** Settings with defaults: all cores, auto backend on its first usable device, {@link EngineOptions#defaults()}. */
     public static final class Builder {
         private int workers = Runtime.getRuntime().availableProcessors();
-        private String backend = "auto";
+        private String backend = BackendRegistry.AUTO;
+        private String device;
         private EngineOptions options = EngineOptions.defaults();
 
         public Builder workers(int n) {
@@ -124,8 +125,18 @@ public final class Palettizer implements AutoCloseable {
             return this;
         }
 
+        /** "auto" (the default: CUDA, then an OpenCL GPU, then Java), "java", "opencl" or "cuda". */
         public Builder backend(String name) {
             this.backend = name;
+            return this;
+        }
+
+        /** The backend's device: an index or part of its name; null (the default) for the first usable one. */
+        public Builder device(String device) {
+            if (device != null && device.isBlank()) {
+                throw new SpecException("device must be an index or part of a device name, got a blank string");
+            }
+            this.device = device;
             return this;
         }
 
@@ -135,7 +146,7 @@ public final class Palettizer implements AutoCloseable {
         }
 
         public Palettizer build() {
-            return new Palettizer(workers, backend, options);
+            return new Palettizer(workers, backend, device, options);
         }
     }
 }

@@ -41,6 +41,7 @@ final class DemoCommand implements Callable<Integer> {
         long started = System.nanoTime();
         List<TensorReport> reports;
         try (Palettizer p = run.palettizer(spec.engineOptions())) {
+            RunOptions.announce(p);
             try (ConsoleProgress progress = new ConsoleProgress()) {
                 reports = p.palettizeFile(model, compressed, spec.job(resolver, null), progress);
             }

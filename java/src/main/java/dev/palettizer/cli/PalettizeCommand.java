@@ -49,6 +49,7 @@ final class PalettizeCommand implements Callable<Integer> {
         long started = System.nanoTime();
         List<TensorReport> reports;
         try (Palettizer p = run.palettizer(spec.engineOptions()); ConsoleProgress progress = new ConsoleProgress()) {
+            RunOptions.announce(p);
             reports = p.palettizeFile(in, out, spec.job(resolver, sensitivities), progress);
         }
         double seconds = (System.nanoTime() - started) / 1e9;

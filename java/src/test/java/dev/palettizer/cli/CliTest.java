@@ -23,6 +23,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -102,6 +103,60 @@ class CliTest {
         Run inspect = run("inspect", out.toString());
         assertEquals(0, inspect.exit());
         assertTrue(inspect.out().contains("4-bit per-tensor") && inspect.out().contains("plain F32"), inspect.out());
+    }
+
+    private static final String BACKEND_LINE = "palettizer: backend ";
+
+    @Test
+    void palettizeSaysWhichBackendAutoPickedAndWhy() throws IOException {
+        Path in = model("m.safetensors", laplace(64 * 64, 3), 64, 64);
+        Run p = run("palettize", in.toString(), dir.resolve("out.safetensors").toString());
+        assertEquals(0, p.exit(), p.err());
+        List<String> lines = p.err().lines().filter(line -> line.startsWith(BACKEND_LINE)).toList();
+        assertEquals(1, lines.size(), p.err());
+        assertTrue(lines.getFirst().startsWith(BACKEND_LINE + "auto -> "), lines.getFirst());
+        Run java = run("palettize", in.toString(), dir.resolve("java.safetensors").toString(), "--backend", "java",
+                "--device", "0");
+        assertEquals(0, java.exit(), java.err());
+        assertTrue(java.err().contains(BACKEND_LINE + "java (device 0): requested by name\n"), java.err());
+    }
+
+    @Test
+    void backendsListsEveryBackendWithItsDevicesAndAutosChoice() {
+        Run r = run("backends");
+        assertEquals(0, r.exit(), r.err());
+        List<String> lines = r.out().lines().toList();
+        assertTrue(lines.contains("java (rank 100): available (pure Java reference, always available)"), r.out());
+        assertTrue(lines.stream().anyMatch(l -> l.matches("  device 0: Java on \\d+ CPU cores \\[CPU]: available .*")),
+                r.out());
+        assertTrue(lines.contains("cuda: not supported in this build"), r.out());
+        assertTrue(lines.getLast().startsWith("auto -> java: no usable GPU (cuda: not supported in this build"),
+                lines.getLast());
+        assertTrue(lines.stream().noneMatch(l -> l.startsWith("CUDA:")), "probes only with --diagnose: " + r.out());
+    }
+
+    @Test
+    void backendsDiagnoseAddsEveryNativeProbe() {
+        Run r = run("backends", "--diagnose");
+        assertEquals(0, r.exit(), r.err());
+        for (String probe : new String[] {"\nCUDA:", "\nJCuda:", "\ncuBLAS:", "\nOpenCL:", "\nLWJGL:"}) {
+            assertTrue(r.out().contains(probe), probe + " missing from " + r.out());
+        }
+    }
+
+    @Test
+    void unknownOrUnbuiltBackendsAndMissingDevicesFailWithOneLine() throws IOException {
+        Path in = model("m.safetensors", laplace(64 * 64, 4), 64, 64);
+        Path out = dir.resolve("out.safetensors");
+        Run unknown = run("palettize", in.toString(), out.toString(), "--backend", "nosuch");
+        assertEquals(1, unknown.exit());
+        assertEquals("palettizer: error: unknown backend 'nosuch'; choose one of auto, cuda, opencl, java",
+                unknown.err().strip());
+        assertFalse(Files.exists(out));
+        assertFailsCleanly(run("palettize", in.toString(), out.toString(), "--backend", "cuda"), out,
+                "backend 'cuda' is not supported in this build");
+        assertFailsCleanly(run("decompress", in.toString(), out.toString(), "--backend", "java", "--device", "3"), out,
+                "backend 'java' has no device '3'");
     }
 
     private static double[] toDoubles(float[] f) {
@@ -335,9 +390,10 @@ class CliTest {
         assertEquals(Map.of("embed.weight", 8), bitsByTensor(out), "only the tensor above 4096 elements");
     }
 
+    /** The line palettize prints about the backend before it starts is not part of the error. */
     private void assertFailsCleanly(Run r, Path out, String mention) throws IOException {
         assertNotEquals(0, r.exit());
-        String err = r.err().strip();
+        String err = r.err().lines().filter(line -> !line.startsWith(BACKEND_LINE)).collect(Collectors.joining("\n")).strip();
         assertEquals(1, err.lines().count(), "one line: " + err);
         assertTrue(err.startsWith("palettizer: error: ") && err.contains(mention), err);
         assertFalse(Files.exists(out), "no output file");

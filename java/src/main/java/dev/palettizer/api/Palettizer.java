@@ -9,6 +9,7 @@ import dev.palettizer.engine.ModelPalettizer;
 import dev.palettizer.engine.Outcome;
 import dev.palettizer.engine.Progress;
 import dev.palettizer.engine.TensorInput;
+import dev.palettizer.engine.TensorJob;
 import dev.palettizer.engine.TensorReport;
 import dev.palettizer.io.CompressedModel;
 import dev.palettizer.io.SafetensorsFile;
@@ -80,6 +81,11 @@ public final class Palettizer implements AutoCloseable {
             case Outcome.Skipped s -> throw new SpecException(
                     "tensor '" + s.name() + "' cannot be palettized: " + s.reason());
         };
+    }
+
+    /** Palettizes tensors in parallel, each with its own spec and clustering settings; outcomes in job order. */
+    public List<Outcome> palettizeAll(List<TensorJob> jobs, Progress progress) {
+        return models.palettizeAll(jobs, progress);
     }
 
     /** Dense values of a palettized tensor, row-major. */

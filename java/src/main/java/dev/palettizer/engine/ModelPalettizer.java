@@ -86,6 +86,21 @@ public final class ModelPalettizer {
         }
     }
 
+    /**
+     * Palettizes the jobs in parallel, across tensors and within each, reporting every finished tensor
+     * to {@code progress}; outcomes come back in job order.
+     */
+    public List<Outcome> palettizeAll(List<TensorJob> jobs, Progress progress) {
+        progress.start(jobs.stream().mapToLong(j -> j.input().values().size()).sum());
+        List<ForkJoinTask<Outcome>> tasks = jobs.stream().map(j -> ForkJoinTask.adapt(() -> {
+            Outcome o = new TensorPalettizer(backend, j.options(), pool).palettize(j.input(), j.spec());
+            progress.done(j.input().name(), j.input().values().size());
+            return o;
+        })).toList();
+        pool.invoke(ForkJoinTask.adapt(() -> ForkJoinTask.invokeAll(tasks)));
+        return tasks.stream().map(ForkJoinTask::join).toList();
+    }
+
     private Outcome run(Plan p, FileJobOptions job, Progress progress) {
         SafetensorsFile.Entry e = p.entry();
         FloatSource sens = p.sensitivities() == null ? null : Sensitivities.normalized(p.sensitivities());

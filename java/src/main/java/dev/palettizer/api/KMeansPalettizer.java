@@ -253,11 +253,7 @@ public final class KMeansPalettizer implements AutoCloseable {
             }
             Files.createDirectories(options.mmapDir());
             Path dense = options.mmapDir().resolve(stem(output) + ".weights.safetensors");
-            if (model.file().isPresent() && Files.exists(dense) && Files.isSameFile(dense, model.file().get())) {
-                throw new IllegalArgumentException(dense + ": the mapped weights would replace the model file;"
-                        + " choose another mmap folder");
-            }
-            p.engine.decompressFile(output, dense);
+            writeDense(p, dense, output);
             return new FinalizedModel(format, output, ModelWeights.open(dense));
         }
     }
@@ -396,26 +392,62 @@ public final class KMeansPalettizer implements AutoCloseable {
     /** Writes the compressed safetensors file: palettized tensors in the compressed layout, the rest as they are. */
     private void writeCompressed(Prepared p, Path output) throws IOException {
         CompressedWriter writer = new CompressedWriter();
-        model.file().ifPresent(writer::forbidOverwriting);
-        if (p.sensitivityFile != null) {
-            writer.forbidOverwriting(p.sensitivityFile.path());
-        }
-        // The format's own keys describe this file's tensors, not the input's.
-        model.metadata().forEach((k, v) -> {
-            if (!k.startsWith(FORMAT_METADATA_PREFIX)) {
-                writer.putMetadata(k, v);
-            }
-        });
+        inputs(p).forEach(writer::forbidOverwriting);
+        userMetadata().forEach(writer::putMetadata);
         for (Target t : p.targets) {
             Weight w = t.weight();
             var palettized = p.model.palettized(w.name());
             if (palettized.isPresent()) {
                 writer.addPalettized(palettized.get());
             } else {
-                writer.addPlain(new SafetensorsWriter.Tensor(w.name(), w.dtype(), w.shape(), w.stored()));
+                writer.addPlain(stored(w));
             }
         }
         writer.write(output);
+    }
+
+    /**
+     * Writes the finalized weights dense, in model order and their original dtypes: palettized ones
+     * rebuilt from their LUTs one at a time as the writer reaches them, the rest as they are.
+     */
+    private void writeDense(Prepared p, Path dense, Path exported) throws IOException {
+        SafetensorsWriter writer = new SafetensorsWriter();
+        inputs(p).forEach(writer::forbidOverwriting);
+        writer.forbidOverwriting(exported);
+        userMetadata().forEach(writer::putMetadata);
+        for (Target t : p.targets) {
+            Weight w = t.weight();
+            var palettized = p.model.palettized(w.name());
+            writer.add(palettized.isPresent()
+                    ? new SafetensorsWriter.Tensor(w.name(), w.dtype(), w.shape(), p.engine.densePayload(palettized.get()))
+                    : stored(w));
+        }
+        writer.write(dense);
+    }
+
+    private static SafetensorsWriter.Tensor stored(Weight w) {
+        return new SafetensorsWriter.Tensor(w.name(), w.dtype(), w.shape(), w.stored());
+    }
+
+    /** Files this palettizer reads, which no output may replace. */
+    private List<Path> inputs(Prepared p) {
+        List<Path> inputs = new ArrayList<>();
+        model.file().ifPresent(inputs::add);
+        if (p.sensitivityFile != null) {
+            inputs.add(p.sensitivityFile.path());
+        }
+        return inputs;
+    }
+
+    /** The model file's metadata without the compressed format's own keys, which describe the input's tensors. */
+    private Map<String, String> userMetadata() {
+        Map<String, String> out = new LinkedHashMap<>();
+        model.metadata().forEach((k, v) -> {
+            if (!k.startsWith(FORMAT_METADATA_PREFIX)) {
+                out.put(k, v);
+            }
+        });
+        return out;
     }
 
     private static String stem(Path file) {

@@ -13,6 +13,7 @@ import dev.palettizer.engine.TensorJob;
 import dev.palettizer.engine.TensorReport;
 import dev.palettizer.io.CompressedModel;
 import dev.palettizer.io.SafetensorsFile;
+import dev.palettizer.io.SafetensorsWriter;
 import dev.palettizer.model.PalettizedTensor;
 import dev.palettizer.spec.PalettizationSpec;
 import dev.palettizer.spec.SpecException;
@@ -91,6 +92,11 @@ public final class Palettizer implements AutoCloseable {
     /** Dense values of a palettized tensor, row-major. */
     public float[] reconstruct(PalettizedTensor tensor) {
         return models.reconstruct(tensor);
+    }
+
+    /** {@code t}'s dense values in its original dtype, for a safetensors writer; rebuilt only when written. */
+    public SafetensorsWriter.Payload densePayload(PalettizedTensor t) {
+        return models.densePayload(t);
     }
 
     /** Palettizes a safetensors file into a compressed safetensors file (written atomically). */

@@ -193,6 +193,11 @@ public final class ModelPalettizer {
         return backend.reconstruct(layout, t.lut(), t.spec().lutSize(), indices, t.channelScales());
     }
 
+    /** {@code t}'s dense values in its original dtype, rebuilt only when written (one tensor in memory at a time). */
+    public SafetensorsWriter.Payload densePayload(PalettizedTensor t) {
+        return new DensePayload(t);
+    }
+
     /** Rebuilds the tensor only when the writer reaches it, so one dense tensor is in memory at a time. */
     private final class DensePayload implements SafetensorsWriter.Payload {
         private final PalettizedTensor t;

@@ -35,7 +35,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -310,8 +309,7 @@ class KMeansPalettizerTest {
                     source.read(0, values, 0, values.length);
                     assertArrayEquals(expected.get(w.name()), values, w.name());
                 }
-                assertEquals(expected.keySet(), mapped.weights().stream().map(ModelWeights.Weight::name)
-                        .collect(Collectors.toSet()));
+                assertEquals(List.copyOf(expected.keySet()), mapped.weights().stream().map(ModelWeights.Weight::name).toList());
                 assertNotEquals(0, expected.get("fc1.bias")[0]);
             }
         }

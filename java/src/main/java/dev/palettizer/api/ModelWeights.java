@@ -62,6 +62,25 @@ public final class ModelWeights implements AutoCloseable {
         public boolean isFloat() {
             return values != null;
         }
+
+        /**
+         * The elements as a new float array, row-major.
+         *
+         * @throws IllegalArgumentException if the dtype is not a float type or the tensor exceeds a Java array
+         */
+        public float[] toFloatArray() {
+            if (values == null) {
+                throw new IllegalArgumentException("tensor '" + name() + "' has dtype " + dtype
+                        + ", which cannot be read as floats");
+            }
+            if (elementCount() > Integer.MAX_VALUE - 8) {
+                throw new IllegalArgumentException("tensor '" + name() + "' has " + elementCount()
+                        + " elements, more than one Java array holds; read it through values() instead");
+            }
+            float[] out = new float[(int) elementCount()];
+            values.read(0, out, 0, out.length);
+            return out;
+        }
     }
 
     private ModelWeights(List<Weight> weights, Map<String, String> metadata, SafetensorsFile file) {

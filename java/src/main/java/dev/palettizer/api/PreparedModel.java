@@ -95,18 +95,7 @@ public final class PreparedModel {
         if (r.outcome() instanceof Outcome.Palettized p) {
             return reconstruct.apply(p.tensor());
         }
-        Weight w = r.weight();
-        if (!w.isFloat()) {
-            throw new IllegalArgumentException("tensor '" + w.name() + "' has dtype " + w.dtype()
-                    + ", which cannot be read as floats");
-        }
-        if (w.elementCount() > Integer.MAX_VALUE - 8) {
-            throw new IllegalArgumentException("tensor '" + w.name() + "' has " + w.elementCount()
-                    + " elements, more than one Java array holds; read it through ModelWeights instead");
-        }
-        float[] out = new float[(int) w.elementCount()];
-        w.values().read(0, out, 0, out.length);
-        return out;
+        return r.weight().toFloatArray();
     }
 
     private static TensorReport reportLine(TensorResult r) {

@@ -12,6 +12,7 @@ import dev.palettizer.spec.PalettizationSpec;
 import dev.palettizer.spec.SpecResolver;
 import dev.palettizer.spec.WeightDecision;
 import java.io.IOException;
+import java.util.Arrays;
 import java.util.Locale;
 
 /**
@@ -46,9 +47,13 @@ public final class TrainingExample {
                          double fp32Loss, double unweightedLoss, double weightedLoss,
                          long weightCount, long weightBytesBefore, long weightBytesAfter, long calibrationSteps) {}
 
-    /** The whole example; same seed, same numbers. */
+    /** The whole example on the standard task; same seed, same numbers. */
     public static Result run(long seed, ProgressOutput progress) throws IOException {
-        Dataset.Task task = Dataset.Task.standard();
+        return run(seed, Dataset.Task.standard(), progress);
+    }
+
+    /** The whole example on {@code task}. */
+    public static Result run(long seed, Dataset.Task task, ProgressOutput progress) throws IOException {
         Dataset train = task.sample(TRAIN, seed + 1);
         Dataset test = task.sample(TEST, seed + 2);
         Dataset calibration = task.sample(CALIBRATION, seed + 3);
@@ -86,11 +91,17 @@ public final class TrainingExample {
         }
     }
 
+    /** Arguments: [seed (7)] [feature scale range (10; 1 puts every feature on one scale)]. */
     public static void main(String[] args) throws IOException {
         long seed = args.length > 0 ? Long.parseLong(args[0]) : 7;
-        Result r = run(seed, ProgressOutput.CONSOLE);
+        Dataset.Task standard = Dataset.Task.standard();
+        double scaleRange = args.length > 1 ? Double.parseDouble(args[1]) : standard.scaleRange();
+        Dataset.Task task = new Dataset.Task(standard.dims(), standard.classes(), standard.blobsPerClass(),
+                standard.centreSpread(), standard.noise(), scaleRange, standard.seed());
+        Result r = run(seed, task, ProgressOutput.CONSOLE);
+        System.out.printf(Locale.ROOT, "task: features scaled by up to %sx either way%n", scaleRange);
         System.out.printf(Locale.ROOT, "MLP %s, seed %d: %d weights palettized, %d -> %d bytes (LUTs included)%n",
-                java.util.Arrays.toString(SIZES), seed, r.weightCount(), r.weightBytesBefore(), r.weightBytesAfter());
+                Arrays.toString(SIZES), seed, r.weightCount(), r.weightBytesBefore(), r.weightBytesAfter());
         System.out.printf(Locale.ROOT, "calibration: %d steps (one per held-out sample)%n", r.calibrationSteps());
         System.out.printf(Locale.ROOT, "%-32s %9s %9s%n", "test set (" + TEST + " samples)", "accuracy", "loss");
         System.out.printf(Locale.ROOT, "%-32s %9.4f %9.4f%n", "fp32", r.fp32Accuracy(), r.fp32Loss());

@@ -19,6 +19,19 @@ class LibraryExampleTest {
     @TempDir
     Path dir;
 
+    /** The README's facade example is the code between the markers in LibraryExample, indentation aside. */
+    @Test
+    void readmeShowsTheCodeThatRuns() throws IOException {
+        String source = Files.readString(Path.of("src/main/java/dev/palettizer/examples/LibraryExample.java"));
+        String code = source.substring(source.indexOf("// README: begin\n") + "// README: begin\n".length(),
+                source.indexOf("        // README: end"));
+        String readme = Files.readString(Path.of("../README.md"));
+        int section = readme.indexOf("### The `KMeansPalettizer` facade");
+        int start = readme.indexOf("```java\n", section) + "```java\n".length();
+        String shown = readme.substring(start, readme.indexOf("```\n", start));
+        assertEquals(code.stripTrailing().stripIndent(), shown.stripTrailing().stripIndent());
+    }
+
     @Test
     void readmeExampleRuns() throws IOException {
         Dataset.Task task = Dataset.Task.standard();

@@ -162,16 +162,14 @@ public final class KMeansPalettizer implements AutoCloseable {
                 throw new IllegalStateException("a calibration is already open; close it before opening another");
             }
             Map<String, Long> lengths = new LinkedHashMap<>();
-            List<String> palettized = new ArrayList<>();
             for (Target t : p.targets) {
                 if (t.weight().isFloat()) {
                     lengths.put(t.weight().name(), t.weight().elementCount());
                 }
-                if (t.decision().palettized()) {
-                    palettized.add(t.weight().name());
-                }
             }
-            Calibration c = new Calibration(lengths, Set.copyOf(palettized), new Calibration.Finisher() {
+            // Skipped weights (spec not fitting) stay unpalettized, so their gradients are not kept (as the seed drops them).
+            Set<String> palettized = p.model.palettized().keySet();
+            Calibration c = new Calibration(lengths, palettized, new Calibration.Finisher() {
                 @Override
                 public void finish(Map<String, float[]> sums, long steps) {
                     recalibrate(sums, steps);
@@ -200,22 +198,20 @@ public final class KMeansPalettizer implements AutoCloseable {
     public void saveSensitivities(Path path) throws IOException {
         synchronized (lock) {
             Prepared p = requirePrepared("saving sensitivities");
-            SafetensorsWriter writer = new SafetensorsWriter();
+            List<SafetensorsWriter.Tensor> tensors = new ArrayList<>();
             for (Target t : p.targets) {
                 FloatSource s = p.sensitivities.get(t.weight().name());
                 if (s != null && p.model.palettized(t.weight().name()).isPresent()) {
-                    writer.add(new SafetensorsWriter.Tensor(t.weight().name(), DType.F32, t.weight().shape(),
+                    tensors.add(new SafetensorsWriter.Tensor(t.weight().name(), DType.F32, t.weight().shape(),
                             new FloatSourcePayload(s)));
                 }
             }
-            if (p.sensitivities.isEmpty()) {
+            if (tensors.isEmpty()) {
                 throw new IllegalStateException("no sensitivities to save: calibrate() first, or prepare with a"
                         + " sensitivity file (PrepareOptions.withSensitivities)");
             }
-            model.file().ifPresent(writer::forbidOverwriting);
-            if (p.sensitivityFile != null) {
-                writer.forbidOverwriting(p.sensitivityFile.path());
-            }
+            SafetensorsWriter writer = new SafetensorsWriter().addAll(tensors);
+            inputs(p).forEach(writer::forbidOverwriting);
             writer.write(path);
         }
     }
@@ -342,7 +338,7 @@ public final class KMeansPalettizer implements AutoCloseable {
     private static List<Outcome> runJobs(Prepared p, List<TensorJob> jobs) {
         return switch (p.options.progress()) {
             case ProgressOutput.Listener(Progress listener) -> p.engine.palettizeAll(jobs, listener);
-            case ProgressOutput.Console c -> {
+            case ProgressOutput.Console() -> {
                 try (TensorProgressBar bar = new TensorProgressBar(jobs.size(), p.options.workers())) {
                     yield p.engine.palettizeAll(jobs, bar);
                 }

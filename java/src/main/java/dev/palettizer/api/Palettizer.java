@@ -9,9 +9,11 @@ import dev.palettizer.engine.ModelPalettizer;
 import dev.palettizer.engine.Outcome;
 import dev.palettizer.engine.Progress;
 import dev.palettizer.engine.TensorInput;
+import dev.palettizer.engine.TensorJob;
 import dev.palettizer.engine.TensorReport;
 import dev.palettizer.io.CompressedModel;
 import dev.palettizer.io.SafetensorsFile;
+import dev.palettizer.io.SafetensorsWriter;
 import dev.palettizer.model.PalettizedTensor;
 import dev.palettizer.spec.PalettizationSpec;
 import dev.palettizer.spec.SpecException;
@@ -82,9 +84,19 @@ public final class Palettizer implements AutoCloseable {
         };
     }
 
+    /** Palettizes tensors in parallel, each with its own spec and clustering settings; outcomes in job order. */
+    public List<Outcome> palettizeAll(List<TensorJob> jobs, Progress progress) {
+        return models.palettizeAll(jobs, progress);
+    }
+
     /** Dense values of a palettized tensor, row-major. */
     public float[] reconstruct(PalettizedTensor tensor) {
         return models.reconstruct(tensor);
+    }
+
+    /** {@code t}'s dense values in its original dtype, for a safetensors writer; rebuilt only when written. */
+    public SafetensorsWriter.Payload densePayload(PalettizedTensor t) {
+        return models.densePayload(t);
     }
 
     /** Palettizes a safetensors file into a compressed safetensors file (written atomically). */

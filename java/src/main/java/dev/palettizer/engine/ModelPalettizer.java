@@ -99,6 +99,21 @@ public final class ModelPalettizer {
         }
     }
 
+    /**
+     * Palettizes the jobs in parallel, across tensors and within each, reporting every finished tensor
+     * to {@code progress}; outcomes come back in job order.
+     */
+    public List<Outcome> palettizeAll(List<TensorJob> jobs, Progress progress) {
+        progress.start(jobs.stream().mapToLong(j -> j.input().values().size()).sum());
+        List<ForkJoinTask<Outcome>> tasks = jobs.stream().map(j -> ForkJoinTask.adapt(() -> {
+            Outcome o = palettizer.palettize(j.input(), j.spec(), j.mode());
+            progress.done(j.input().name(), j.input().values().size());
+            return o;
+        })).toList();
+        pool.invoke(ForkJoinTask.adapt(() -> ForkJoinTask.invokeAll(tasks)));
+        return tasks.stream().map(ForkJoinTask::join).toList();
+    }
+
     private Outcome run(Plan p, Progress progress) {
         SafetensorsFile.Entry e = p.entry();
         FloatSource sens = p.sensitivities() == null ? null : Sensitivities.normalized(p.sensitivities());
@@ -203,6 +218,11 @@ public final class ModelPalettizer {
                 () -> new ModelFormatException(Path.of(t.name()), t.name(), "spec does not fit shape"));
         byte[] indices = backend.unpack(t.packedIndices(), t.indexCount(), t.spec().nBits());
         return backend.reconstruct(layout, t.lut(), t.spec().lutSize(), indices, t.channelScales());
+    }
+
+    /** {@code t}'s dense values in its original dtype, rebuilt only when written (one tensor in memory at a time). */
+    public SafetensorsWriter.Payload densePayload(PalettizedTensor t) {
+        return new DensePayload(t);
     }
 
     /** Rebuilds the tensor only when the writer reaches it, so one dense tensor is in memory at a time. */

@@ -2,7 +2,9 @@ package dev.palettizer.api;
 
 import dev.palettizer.backend.Backend;
 import dev.palettizer.backend.BackendException;
+import dev.palettizer.backend.BackendRequest;
 import dev.palettizer.backend.JavaBackend;
+import dev.palettizer.backend.opencl.OpenClBackendProvider;
 import dev.palettizer.engine.EngineOptions;
 import dev.palettizer.engine.FileJobOptions;
 import dev.palettizer.engine.ModelPalettizer;
@@ -53,7 +55,8 @@ public final class Palettizer implements AutoCloseable {
     private static Backend createBackend(String name, ForkJoinPool pool) {
         return switch (name.toLowerCase(Locale.ROOT)) {
             case "auto", "java" -> new JavaBackend(pool);
-            case "opencl", "cuda" -> throw new BackendException(BackendException.Status.NOT_SUPPORTED,
+            case "opencl" -> new OpenClBackendProvider().create(new BackendRequest(pool, null));
+            case "cuda" -> throw new BackendException(BackendException.Status.NOT_SUPPORTED,
                     "backend '" + name + "' is not supported in this build yet; use --backend java (or auto)");
             default -> throw new BackendException(BackendException.Status.NOT_AVAILABLE,
                     "unknown backend '" + name + "'; choose one of " + BACKENDS);

@@ -241,14 +241,18 @@ public final class Equivalence {
         StringBuilder out = new StringBuilder(String.format(Locale.ROOT, "%-" + width + "s  %10s  %17s  %10s  %10s  %s%n",
                 "family", "max|dLUT|", "index mismatches", "SSE rel", "max|dW|", "result"));
         for (Row r : rows) {
-            out.append(String.format(Locale.ROOT, "%-" + width + "s  %10.3g  %17s  %10.3g  %10.3g  %s%n", r.family(),
-                    r.maxLutDiff(), r.indexMismatches() + "/" + r.indices(), r.sseRelDiff(), r.maxReconstructionDiff(),
-                    r.pass() ? "pass" : "FAIL" + (r.error() == null ? "" : ": " + r.error())));
+            out.append(String.format(Locale.ROOT, "%-" + width + "s  %10s  %17s  %10s  %10s  %s%n", r.family(),
+                    number(r.maxLutDiff()), r.indexMismatches() + "/" + r.indices(), number(r.sseRelDiff()),
+                    number(r.maxReconstructionDiff()), r.pass() ? "pass" : "FAIL" + (r.error() == null ? "" : ": " + r.error())));
         }
         long passed = rows.stream().filter(Row::pass).count();
         out.append(String.format(Locale.ROOT, "%d of %d families pass (tolerances: LUT %s, indices %d, SSE relative %s,"
                 + " reconstruction %s)%n", passed, rows.size(), LUT_TOLERANCE, INDEX_TOLERANCE, SSE_TOLERANCE,
                 RECONSTRUCTION_TOLERANCE));
         return out.toString();
+    }
+
+    private static String number(double v) {
+        return v == 0 ? "0" : String.format(Locale.ROOT, "%.3g", v);
     }
 }

@@ -44,6 +44,16 @@ typedef struct {
 
 /* ------------------------------------------------------------------ layout */
 
+/* a / b and a % b for non-negative operands, in 32 bits when both fit: 64-bit division is several
+ * times slower on CPUs and emulated on GPUs, and positions of one tensor stay below 2^31. */
+PAL_DEVICE pal_long pal_div(pal_long a, pal_long b) {
+    return ((a | b) >> 32) == 0 ? (pal_long) ((pal_uint) a / (pal_uint) b) : a / b;
+}
+
+PAL_DEVICE pal_long pal_rem(pal_long a, pal_long b) {
+    return ((a | b) >> 32) == 0 ? (pal_long) ((pal_uint) a % (pal_uint) b) : a % b;
+}
+
 PAL_DEVICE pal_long pal_group_start(pal_layout L, pal_long g) {
     if (L.axis == 0) {
         return g * L.group_size * L.row_stride;
@@ -56,32 +66,31 @@ PAL_DEVICE pal_long pal_group_start(pal_layout L, pal_long g) {
 
 /* Index-stream position of the vector whose first element is e (GroupLayout.position). */
 PAL_DEVICE pal_long pal_position_of_element(pal_layout L, pal_long e) {
-    return (e / (L.cluster_dim * L.row_stride)) * L.row_stride + e % L.row_stride;
+    return pal_div(e, L.cluster_dim * L.row_stride) * L.row_stride + pal_rem(e, L.row_stride);
 }
 
 /* Position of vector v of group g, in group order (PieceCursor's walk). */
 PAL_DEVICE pal_long pal_group_vector_position(pal_layout L, pal_long g, pal_long v) {
-    pal_long run = v / L.run_length;
-    pal_long offset = v % L.run_length;
+    pal_long run = pal_div(v, L.run_length);
+    pal_long offset = v - run * L.run_length;
     return pal_position_of_element(L, pal_group_start(L, g) + run * L.run_stride + offset);
 }
 
 /* Group of the vector at position p (GroupLayout.groupOf of its first element). */
 PAL_DEVICE pal_long pal_group_of_position(pal_layout L, pal_long p) {
-    pal_long row = (p / L.row_stride) * L.cluster_dim;
     if (L.axis == 0) {
-        return row / L.group_size;
+        return pal_div(pal_div(p, L.row_stride) * L.cluster_dim, L.group_size);
     }
     if (L.axis == 1) {
-        return (p % L.row_stride) / L.inner / L.group_size;
+        return pal_div(pal_rem(p, L.row_stride), L.inner * L.group_size);
     }
     return 0;
 }
 
 /* Index within its group (group order) of the vector at position p, which must belong to group g. */
 PAL_DEVICE pal_long pal_vector_in_group(pal_layout L, pal_long g, pal_long p) {
-    pal_long block = p / L.row_stride;
-    pal_long offset = p % L.row_stride;
+    pal_long block = pal_div(p, L.row_stride);
+    pal_long offset = p - block * L.row_stride;
     if (L.axis == 0) {
         return (block - g * L.group_size / L.cluster_dim) * L.row_stride + offset;
     }
@@ -93,7 +102,7 @@ PAL_DEVICE pal_long pal_vector_in_group(pal_layout L, pal_long g, pal_long p) {
 
 /* First output channel (row) of the vector at position p. */
 PAL_DEVICE pal_long pal_row_of_position(pal_layout L, pal_long p) {
-    return (p / L.row_stride) * L.cluster_dim;
+    return pal_div(p, L.row_stride) * L.cluster_dim;
 }
 
 /* ------------------------------------------------------------------ values and keys */
@@ -195,16 +204,10 @@ PAL_DEVICE void pal_sort_global(PAL_GLOBAL pal_ulong* a, pal_long m) {
     for (pal_long k = 2; k <= n; k <<= 1) {
         for (pal_long j = k >> 1; j > 0; j >>= 1) {
             for (pal_long q = PAL_LOCAL_ID(); q < n / 2; q += PAL_WG) {
-                pal_long lo;
-                pal_long hi;
-                if (j == (k >> 1)) {
-                    pal_long within = q % j;
-                    lo = (q / j) * k + within;
-                    hi = (q / j) * k + k - 1 - within;
-                } else {
-                    lo = (q / j) * 2 * j + q % j;
-                    hi = lo + j;
-                }
+                /* pair q of its block of j pairs (j is a power of two): lo = (q / j) * 2j + q % j */
+                pal_long within = q & (j - 1);
+                pal_long lo = 2 * q - within;
+                pal_long hi = j == (k >> 1) ? 2 * (q - within) + k - 1 - within : lo + j;
                 if (hi < m && a[lo] > a[hi]) {
                     pal_ulong t = a[lo];
                     a[lo] = a[hi];
@@ -222,8 +225,8 @@ PAL_DEVICE void pal_sort_global(PAL_GLOBAL pal_ulong* a, pal_long m) {
 PAL_DEVICE void pal_prepare_item(pal_layout L, pal_long first, pal_long count, pal_long e,
                                  PAL_GLOBAL const float* raw, PAL_GLOBAL const float* sens,
                                  PAL_GLOBAL const float* scales, PAL_GLOBAL float* x, PAL_GLOBAL float* w) {
-    pal_long t = e / count;
-    pal_long i = e % count;
+    pal_long t = pal_div(e, count);
+    pal_long i = e - t * count;
     float scale = scales[pal_row_of_position(L, first + i) + t];
     x[e] = pal_clustered(raw[e], scale);
     w[e] = pal_weight(sens != 0 ? sens[e] : 1.0f, scale);

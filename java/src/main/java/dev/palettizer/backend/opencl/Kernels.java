@@ -1,6 +1,8 @@
 package dev.palettizer.backend.opencl;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 /** The entry points of kernels/opencl/palettizer.cl, built once per backend. */
 record Kernels(ClProgram program, ClKernel prepare, ClKernel histogramDense, ClKernel histogramKeys,
@@ -12,12 +14,19 @@ record Kernels(ClProgram program, ClKernel prepare, ClKernel histogramDense, ClK
         // No -cl-fast-relaxed-math or -cl-mad-enable: the kernels must round exactly as Java does.
         ClProgram p = ClProgram.build(cl.context(), cl.device().device(), KernelSource.opencl(),
                 "-cl-std=CL1.2 -D PAL_WG=" + groupSize);
+        List<ClKernel> made = new ArrayList<>();
+        Function<String, ClKernel> kernel = name -> {
+            ClKernel k = p.kernel(name);
+            made.add(k);
+            return k;
+        };
         try {
-            return new Kernels(p, p.kernel("pal_prepare"), p.kernel("pal_histogram_dense"),
-                    p.kernel("pal_histogram_keys"), p.kernel("pal_histogram_sorted"), p.kernel("pal_assign"),
-                    p.kernel("pal_centroid_sums"), p.kernel("pal_reduce_slots"), p.kernel("pal_pack"),
-                    p.kernel("pal_unpack"), p.kernel("pal_reconstruct"));
+            return new Kernels(p, kernel.apply("pal_prepare"), kernel.apply("pal_histogram_dense"),
+                    kernel.apply("pal_histogram_keys"), kernel.apply("pal_histogram_sorted"), kernel.apply("pal_assign"),
+                    kernel.apply("pal_centroid_sums"), kernel.apply("pal_reduce_slots"), kernel.apply("pal_pack"),
+                    kernel.apply("pal_unpack"), kernel.apply("pal_reconstruct"));
         } catch (RuntimeException e) {
+            made.forEach(ClKernel::close);
             p.close();
             throw e;
         }

@@ -10,7 +10,7 @@ import java.util.Map;
  * calls and tensors and released on close. A request no larger than the current buffer reuses it.
  */
 final class BufferPool implements AutoCloseable {
-    /** What a buffer holds; one buffer per slot at a time. */
+    /** What a buffer holds; one buffer per slot at a time (OUT: results on their way to the host). */
     enum Slot { RAW, SENS, X, W, SCALES, INDICES, LUT, SEGMENTS, SORTABLE, KEYS, VALUES, WEIGHTS, ACC, REDUCED,
         PARTIALS, PACKED, OUT }
 

@@ -74,11 +74,6 @@ public final class OpenClBackend implements Backend {
         return "opencl";
     }
 
-    /** The device this backend runs on. */
-    public String deviceName() {
-        return cl.device().name();
-    }
-
     private void open() {
         if (closed) {
             throw new IllegalStateException("OpenCL backend used after close");
@@ -358,7 +353,7 @@ public final class OpenClBackend implements Backend {
         ClBuffer scales = channelScales == null ? null : io.floats(Slot.SCALES, channelScales);
         for (Chunk c : LayoutWalk.chunks(0, layout.vectorCount(), budget / (4L * layout.clusterDim() + 1))) {
             ClBuffer idx = io.bytes(Slot.INDICES, indices, c.first(), c.count());
-            ClBuffer dense = pool.device(Slot.X, 4 * c.count() * layout.clusterDim());
+            ClBuffer dense = pool.device(Slot.OUT, 4 * c.count() * layout.clusterDim());
             kernels.reconstruct().args(LayoutWalk.struct(layout), c.first(), c.count(), lutBuffer, lutSize, idx, scales,
                     dense);
             cl.launch(kernels.reconstruct(), blocks(c.count(), wg), wg);

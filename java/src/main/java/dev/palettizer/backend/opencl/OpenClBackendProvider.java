@@ -62,7 +62,7 @@ public final class OpenClBackendProvider implements BackendProvider {
                     .orElse(all.getFirst());
         }
         String w = wanted.strip();
-        if (w.chars().allMatch(Character::isDigit)) {
+        if (w.length() < 10 && w.chars().allMatch(Character::isDigit)) {
             int index = Integer.parseInt(w);
             if (index < all.size()) {
                 return all.get(index);

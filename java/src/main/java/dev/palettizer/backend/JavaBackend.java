@@ -17,10 +17,13 @@ import java.util.function.Function;
 public final class JavaBackend implements Backend {
     /** Vectors read per bulk read: small enough for L1/L2, large enough to amortise the call. */
     static final int PIECE = 4096;
-    /** Vectors per parallel task. */
-    static final long SLICE = 1 << 20;
+    /**
+     * Vectors per parallel task. Sums are accumulated per slice in element order and the slices
+     * combined in order; accelerated backends use the same slices to give the same doubles.
+     */
+    public static final long SLICE = 1 << 20;
     /** Groups at least this large use a dense 65,536-bin histogram rather than a sort. */
-    static final long DENSE_HISTOGRAM_MIN = 1 << 15;
+    public static final long DENSE_HISTOGRAM_MIN = 1 << 15;
     /**
      * Test-only: how many times {@link #assign} does its pass (default 1). Setting the system property
      * {@value #ASSIGN_WORK_FACTOR_PROPERTY} to 2 doubles the work of a hot path, which the performance
@@ -94,7 +97,7 @@ public final class JavaBackend implements Backend {
                         }
                     }
                 }
-                out[g - fromGroup] = fromDense(total, key);
+                out[g - fromGroup] = DistinctValuesBuilder.fromDense(total, key);
             }
             return out;
         }
@@ -116,15 +119,6 @@ public final class JavaBackend implements Backend {
             }
         }
         return hist;
-    }
-
-    private static WeightedValues fromDense(double[] hist, ValueKey key) {
-        int[] order = FloatOrder.of(key);
-        DistinctValuesBuilder out = new DistinctValuesBuilder(order.length);
-        for (int p : order) {
-            out.add(key.valueOfPattern(p), hist[p]);
-        }
-        return out.build();
     }
 
     private static WeightedValues sortedHistogram(ClusterInput in, ValueKey key, int group) {

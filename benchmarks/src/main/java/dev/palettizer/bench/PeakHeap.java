@@ -5,6 +5,7 @@ import dev.palettizer.engine.TensorInput;
 import dev.palettizer.model.FloatArraySource;
 import dev.palettizer.spec.PalettizationSpec;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 
@@ -14,7 +15,8 @@ import java.util.Locale;
  * the serial collector with an 8 MiB young generation, so the heap cap is close to the peak of live
  * data (inputs included) rather than to a collector's headroom.
  *
- * <p>Usage: {@code java -cp benchmarks.jar dev.palettizer.bench.PeakHeap} prints a markdown table.
+ * <p>Usage: {@code java -cp benchmarks.jar dev.palettizer.bench.PeakHeap [--into README.md]} prints a markdown
+ * table and, with {@code --into}, writes it into the file's {@code peak-heap} block.
  */
 public final class PeakHeap {
     private static final int STEP_MIB = 4;
@@ -45,15 +47,20 @@ public final class PeakHeap {
             run(Case.valueOf(args[1]));
             return;
         }
-        System.out.printf(Locale.ROOT, "Smallest heap (serial GC, 8 MiB young generation, %d MiB steps) in which one "
+        StringBuilder table = new StringBuilder();
+        table.append(String.format(Locale.ROOT, "Smallest heap (serial GC, 8 MiB young generation, %d MiB steps) in which one "
                 + "palettization of the %dx%d fp32 matrix completes; the matrix is %d MiB.%n%n",
-                STEP_MIB, WeightMatrix.ROWS, WeightMatrix.COLS, MATRIX_MIB);
-        System.out.println("| Case | Inputs | Smallest heap | Heap / matrix | Beyond the inputs |");
-        System.out.println("|---|---:|---:|---:|---:|");
+                STEP_MIB, WeightMatrix.ROWS, WeightMatrix.COLS, MATRIX_MIB));
+        table.append("| Case | Inputs | Smallest heap | Heap / matrix | Beyond the inputs |\n");
+        table.append("|---|---:|---:|---:|---:|\n");
         for (Case c : Case.values()) {
             long heap = smallestHeap(c);
-            System.out.printf(Locale.ROOT, "| %s | %d MiB | %d MiB | %.2fx | %d MiB |%n",
-                    c.name().toLowerCase(Locale.ROOT), c.inputMiB(), heap, heap / (double) MATRIX_MIB, heap - c.inputMiB());
+            table.append(String.format(Locale.ROOT, "| %s | %d MiB | %d MiB | %.2fx | %d MiB |%n",
+                    c.name().toLowerCase(Locale.ROOT), c.inputMiB(), heap, heap / (double) MATRIX_MIB, heap - c.inputMiB()));
+        }
+        System.out.print(table);
+        if (args.length == 2 && args[0].equals("--into")) {
+            MarkdownBlock.replace(Path.of(args[1]), "peak-heap", table.toString());
         }
     }
 

@@ -18,13 +18,13 @@ import java.util.Map;
  * Turns one results file into the README's markdown (stdout): the machine, every median with its
  * ratio to the reference and its allocation, the peers next to ours, and the stated targets.
  *
- * <p>Usage: {@code java -cp benchmarks.jar dev.palettizer.bench.Report results.json [sse.json]};
+ * <p>Usage: {@code java -cp benchmarks.jar dev.palettizer.bench.Report [--into README.md] results.json [sse.json]};
+ * with {@code --into}, the table also replaces the file's {@code bench} block ({@link MarkdownBlock});
  * the SSE file defaults to {@code <results>-sse.json} beside the results. Run it on the machine
  * that produced the results: the machine line comes from {@code lscpu}.
  */
 public final class Report {
     private static final double MIB = 1 << 20;
-    private static final double MATRIX_BYTES = 4.0 * WeightMatrix.ROWS * WeightMatrix.COLS;
     private static final String OURS = "PeerBenchmark.ours";
     /** Our two ways of clustering the subsample: the default fast mode and exact values. */
     private static final List<String> OUR_MODES = List.of(OURS, "PeerBenchmark.oursNoFast");
@@ -40,8 +40,13 @@ public final class Report {
     }
 
     public static void main(String[] args) throws IOException {
+        Path into = null;
+        if (args.length >= 2 && args[0].equals("--into")) {
+            into = Path.of(args[1]);
+            args = java.util.Arrays.copyOfRange(args, 2, args.length);
+        }
         if (args.length < 1 || args.length > 2) {
-            System.err.println("usage: Report results.json [sse.json]");
+            System.err.println("usage: Report [--into README.md] results.json [sse.json]");
             System.exit(2);
         }
         Path results = Path.of(args[0]);
@@ -56,6 +61,9 @@ public final class Report {
         r.peers();
         r.targets();
         System.out.print(r.out);
+        if (into != null) {
+            MarkdownBlock.replace(into, "bench", r.out.toString());
+        }
     }
 
     private void line(String format, Object... args) {
@@ -144,17 +152,8 @@ public final class Report {
                         OUR_MODES.stream().anyMatch(m -> beats(m, peer)) ? "met" : "missed");
             }
         }
-        for (Results.Score s : scores.values()) {
-            // The vector case runs on a 1024x1024 matrix, so the 64 MiB yardstick does not apply to it.
-            if (s.name().startsWith("EndToEndBenchmark.") && !s.name().startsWith("EndToEndBenchmark.vector")) {
-                double extra = s.allocBytesPerOp() / MATRIX_BYTES;
-                if (!Double.isNaN(extra)) {
-                    // Allocation bounds the peak from above: above one matrix it neither proves nor refutes the claim.
-                    line("| %s: peak <= 2x matrix, shown when it allocates <= 1 matrix (64 MiB) per call | %.2fx matrix | %s |",
-                            s.name(), extra, extra <= 1 ? "met" : "not shown by allocation");
-                }
-            }
-        }
+        line("");
+        line("Peak memory is measured by `PeakHeap` (`benchmarks/bench --peak-heap`), not from allocation rates.");
     }
 
     /** E.g. "ours: 12.1x, SSE -0.470%" (negative: ours is lower). */

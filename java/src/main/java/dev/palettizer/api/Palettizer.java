@@ -6,11 +6,15 @@ import dev.palettizer.backend.JavaBackend;
 import dev.palettizer.engine.EngineOptions;
 import dev.palettizer.engine.FileJobOptions;
 import dev.palettizer.engine.ModelPalettizer;
+import dev.palettizer.engine.OnnxJobOptions;
+import dev.palettizer.engine.OnnxPalettizer;
 import dev.palettizer.engine.Outcome;
 import dev.palettizer.engine.Progress;
 import dev.palettizer.engine.TensorInput;
 import dev.palettizer.engine.TensorReport;
 import dev.palettizer.io.CompressedModel;
+import dev.palettizer.io.OnnxCompressedModel;
+import dev.palettizer.io.OnnxModel;
 import dev.palettizer.io.SafetensorsFile;
 import dev.palettizer.model.PalettizedTensor;
 import dev.palettizer.spec.PalettizationSpec;
@@ -36,11 +40,13 @@ public final class Palettizer implements AutoCloseable {
     private final ForkJoinPool pool;
     private final Backend backend;
     private final ModelPalettizer models;
+    private final OnnxPalettizer onnx;
 
     private Palettizer(int workers, String backendName, EngineOptions options) {
         this.pool = new ForkJoinPool(workers);
         this.backend = createBackend(backendName, pool);
         this.models = new ModelPalettizer(backend, options, pool);
+        this.onnx = new OnnxPalettizer(backend, options, pool);
     }
 
     public static Builder builder() {
@@ -101,6 +107,27 @@ public final class Palettizer implements AutoCloseable {
     public static CompressedModel inspect(Path file) throws IOException {
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
             return ModelPalettizer.inspect(f);
+        }
+    }
+
+    /**
+     * Palettizes the initializers of an ONNX model that {@code job}'s resolver chooses, into a
+     * compressed ONNX model (LUT + indices expanded by standard operators) or a dense one (written
+     * atomically; external data when the input has it).
+     */
+    public List<TensorReport> palettizeOnnx(Path in, Path out, OnnxJobOptions job, Progress progress) throws IOException {
+        return onnx.palettize(in, out, job, progress);
+    }
+
+    /** Rebuilds a dense ONNX model from a compressed one. */
+    public void decompressOnnx(Path in, Path out) throws IOException {
+        onnx.decompress(in, out);
+    }
+
+    /** The palettized weights of an ONNX model (none for a plain one) and the names of its other initializers. */
+    public static OnnxCompressedModel inspectOnnx(Path file) throws IOException {
+        try (OnnxModel m = OnnxModel.open(file)) {
+            return OnnxPalettizer.inspect(m);
         }
     }
 

@@ -3,12 +3,15 @@ package dev.palettizer.cli;
 import dev.palettizer.engine.Algorithm;
 import dev.palettizer.engine.EngineOptions;
 import dev.palettizer.engine.FileJobOptions;
+import dev.palettizer.engine.OnnxJobOptions;
+import dev.palettizer.engine.OnnxOutput;
 import dev.palettizer.spec.Granularity;
 import dev.palettizer.spec.LutDType;
 import dev.palettizer.spec.LutQuantSpec;
 import dev.palettizer.spec.PalettizationSpec;
 import dev.palettizer.spec.QScheme;
 import dev.palettizer.spec.SpecException;
+import dev.palettizer.spec.SpecResolver;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
@@ -89,5 +92,11 @@ final class SpecOptions {
 
     FileJobOptions job(Path sensitivities) {
         return new FileJobOptions(spec(), weightThreshold, include1d, sensitivities);
+    }
+
+    /** The flags' spec and clustering mode for every weight of an ONNX model. */
+    OnnxJobOptions onnxJob(Path sensitivities, OnnxOutput output) {
+        SpecResolver resolver = SpecResolver.uniform(spec(), !noFast, roundingPrecision);
+        return new OnnxJobOptions(resolver, weightThreshold, include1d, sensitivities, output);
     }
 }

@@ -11,7 +11,6 @@ import dev.palettizer.model.FloatSource;
 import dev.palettizer.model.GroupLayout;
 import dev.palettizer.model.PalettizedTensor;
 import java.io.IOException;
-import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -119,7 +118,7 @@ public final class ModelPalettizer {
     }
 
     /** Fails before the work starts; the writer checks again when it renames the file into place. */
-    private static void refuseOverwrite(Path in, Path out) throws IOException {
+    static void refuseOverwrite(Path in, Path out) throws IOException {
         if (Files.exists(out) && Files.isSameFile(in, out)) {
             throw new ModelFormatException(out, "output path equals input path; choose another output file");
         }
@@ -161,7 +160,8 @@ public final class ModelPalettizer {
             SafetensorsWriter writer = new SafetensorsWriter().forbidOverwriting(in);
             copyUserMetadata(file.metadata(), writer::putMetadata);
             for (PalettizedTensor t : model.palettized()) {
-                writer.add(new SafetensorsWriter.Tensor(t.name(), t.originalDType(), t.shape(), new DensePayload(t)));
+                writer.add(new SafetensorsWriter.Tensor(t.name(), t.originalDType(), t.shape(),
+                        new DensePayload(this, t, false)));
             }
             for (String name : model.plainTensors()) {
                 writer.add(SafetensorsWriter.Tensor.copyOf(file.tensor(name).orElseThrow()));
@@ -176,29 +176,6 @@ public final class ModelPalettizer {
                 () -> new ModelFormatException(Path.of(t.name()), t.name(), "spec does not fit shape"));
         byte[] indices = backend.unpack(t.packedIndices(), t.indexCount(), t.spec().nBits());
         return backend.reconstruct(layout, t.lut(), t.spec().lutSize(), indices, t.channelScales());
-    }
-
-    /** Rebuilds the tensor only when the writer reaches it, so one dense tensor is in memory at a time. */
-    private final class DensePayload implements SafetensorsWriter.Payload {
-        private final PalettizedTensor t;
-
-        DensePayload(PalettizedTensor t) {
-            this.t = t;
-        }
-
-        @Override
-        public long byteSize() {
-            return t.elementCount() * t.originalDType().byteSize();
-        }
-
-        @Override
-        public void writeTo(WritableByteChannel channel) throws IOException {
-            FloatChannelWriter out = new FloatChannelWriter(channel, t.originalDType());
-            for (float v : reconstruct(t)) {
-                out.put(v);
-            }
-            out.flush();
-        }
     }
 
     /** The compressed file's palettized tensors and the names of its plain ones. */

@@ -29,9 +29,4 @@ public record OnnxCompressedModel(List<Weight> palettized, List<String> plainTen
             return transposed ? new long[] {s[1], s[0]} : s;
         }
     }
-
-    /** The same content as the safetensors reader describes it, for listings. */
-    public CompressedModel summary() {
-        return new CompressedModel(palettized.stream().map(Weight::tensor).toList(), plainTensors);
-    }
 }

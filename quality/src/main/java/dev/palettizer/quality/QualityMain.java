@@ -34,12 +34,12 @@ public final class QualityMain implements Callable<Integer> {
             + " (default: ${DEFAULT-VALUE}).", defaultValue = "full")
     String grid;
 
-    @Option(names = "--work", description = "Folder for the extracted and palettized models (default: ${DEFAULT-VALUE}).",
-            defaultValue = "target/quality-work")
+    @Option(names = "--work", description = "Folder for the extracted and palettized models (default: ${DEFAULT-VALUE};"
+            + " relative paths start in quality/ when run through Maven or ./palettizer).", defaultValue = "target/quality-work")
     Path work;
 
-    @Option(names = "--out", description = "Folder for minilm-quality.md and .json (default: ${DEFAULT-VALUE}).",
-            defaultValue = "results")
+    @Option(names = "--out", description = "Folder for minilm-quality.md and .json (default: ${DEFAULT-VALUE},"
+            + " i.e. quality/results).", defaultValue = "results")
     Path out;
 
     @Option(names = "--workers", description = "Palettization threads (default: all cores).")

@@ -38,9 +38,9 @@ import org.openjdk.jmh.annotations.Warmup;
 public class EndToEndBenchmark {
     static final int VECTOR_SIDE = 1024;
 
-    private static final PalettizationSpec PER_TENSOR = PalettizationSpec.defaults();
-    private static final PalettizationSpec GROUPED = PER_TENSOR.withGranularity(Granularity.grouped(0, 32));
-    private static final PalettizationSpec PER_CHANNEL = PER_TENSOR.withGranularity(Granularity.perChannel(0));
+    static final PalettizationSpec PER_TENSOR = PalettizationSpec.defaults();
+    static final PalettizationSpec GROUPED = PER_TENSOR.withGranularity(Granularity.grouped(0, 32));
+    static final PalettizationSpec PER_CHANNEL = PER_TENSOR.withGranularity(Granularity.perChannel(0));
     private static final PalettizationSpec VECTOR = PER_TENSOR.withClusterDim(4);
 
     private TensorInput matrix;

@@ -67,7 +67,7 @@ public class KernelBenchmark {
         input = new ClusterInput(new FloatArraySource(weights), null, layout, null);
         lutSize = 1 << bits;
         // The LUT the engine would use: optimal centroids of the fast-mode histogram.
-        histogram = backend.histogram(input, FAST_KEY)[0];
+        histogram = backend.histogram(input, FAST_KEY, 0, 1)[0];
         lut = toFloats(new OptimalKMeans1D(histogram.values(), histogram.weights()).centroids(lutSize));
         indices = new byte[size];
         backend.assign(input, lut, lutSize, indices);
@@ -94,7 +94,7 @@ public class KernelBenchmark {
 
     @Benchmark
     public WeightedValues[] histogram() {
-        return backend.histogram(input, FAST_KEY);
+        return backend.histogram(input, FAST_KEY, 0, 1);
     }
 
     @Benchmark

@@ -1,28 +1,29 @@
 package dev.palettizer.api;
 
 import dev.palettizer.backend.Backend;
-import dev.palettizer.backend.BackendException;
-import dev.palettizer.backend.JavaBackend;
+import dev.palettizer.backend.BackendChoice;
+import dev.palettizer.backend.BackendRegistry;
 import dev.palettizer.engine.EngineOptions;
 import dev.palettizer.engine.FileJobOptions;
 import dev.palettizer.engine.ModelPalettizer;
-import dev.palettizer.engine.OnnxJobOptions;
+import dev.palettizer.engine.OnnxOutput;
 import dev.palettizer.engine.OnnxPalettizer;
 import dev.palettizer.engine.Outcome;
 import dev.palettizer.engine.Progress;
 import dev.palettizer.engine.TensorInput;
+import dev.palettizer.engine.TensorJob;
 import dev.palettizer.engine.TensorReport;
 import dev.palettizer.io.CompressedModel;
 import dev.palettizer.io.OnnxCompressedModel;
 import dev.palettizer.io.OnnxModel;
 import dev.palettizer.io.SafetensorsFile;
+import dev.palettizer.io.SafetensorsWriter;
 import dev.palettizer.model.PalettizedTensor;
 import dev.palettizer.spec.PalettizationSpec;
 import dev.palettizer.spec.SpecException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.ForkJoinPool;
 
 /**
@@ -38,37 +39,38 @@ import java.util.concurrent.ForkJoinPool;
  */
 public final class Palettizer implements AutoCloseable {
     private final ForkJoinPool pool;
+    private final BackendChoice choice;
     private final Backend backend;
     private final ModelPalettizer models;
     private final OnnxPalettizer onnx;
 
-    private Palettizer(int workers, String backendName, EngineOptions options) {
-        this.pool = new ForkJoinPool(workers);
-        this.backend = createBackend(backendName, pool);
+    private Palettizer(int workers, String backendName, String device, EngineOptions options) {
+        BackendRegistry registry = BackendRegistry.discover();
+        this.choice = registry.choose(backendName, device);
+        ForkJoinPool workerPool = new ForkJoinPool(workers);
+        try {
+            this.backend = registry.create(choice, workerPool);
+        } catch (RuntimeException e) {
+            workerPool.close();
+            throw e;
+        }
+        this.pool = workerPool;
         this.models = new ModelPalettizer(backend, options, pool);
-        this.onnx = new OnnxPalettizer(backend, options, pool);
+        this.onnx = new OnnxPalettizer(models, pool);
     }
 
     public static Builder builder() {
         return new Builder();
     }
 
-    /** Names accepted by {@link Builder#backend}. */
-    public static final List<String> BACKENDS = List.of("auto", "java", "opencl", "cuda");
-
-    private static Backend createBackend(String name, ForkJoinPool pool) {
-        return switch (name.toLowerCase(Locale.ROOT)) {
-            case "auto", "java" -> new JavaBackend(pool);
-            case "opencl", "cuda" -> throw new BackendException(BackendException.Status.NOT_SUPPORTED,
-                    "backend '" + name + "' is not supported in this build yet; use --backend java (or auto)");
-            default -> throw new BackendException(BackendException.Status.NOT_AVAILABLE,
-                    "unknown backend '" + name + "'; choose one of " + BACKENDS);
-        };
-    }
-
     /** Name of the backend that runs the data-parallel steps. */
     public String backendName() {
         return backend.name();
+    }
+
+    /** Which backend runs, on which device, and why (what auto weighed, in one line). */
+    public BackendChoice backendChoice() {
+        return choice;
     }
 
     /**
@@ -88,9 +90,19 @@ public final class Palettizer implements AutoCloseable {
         };
     }
 
+    /** Palettizes tensors in parallel, each with its own spec and clustering settings; outcomes in job order. */
+    public List<Outcome> palettizeAll(List<TensorJob> jobs, Progress progress) {
+        return models.palettizeAll(jobs, progress);
+    }
+
     /** Dense values of a palettized tensor, row-major. */
     public float[] reconstruct(PalettizedTensor tensor) {
         return models.reconstruct(tensor);
+    }
+
+    /** {@code t}'s dense values in its original dtype, for a safetensors writer; rebuilt only when written. */
+    public SafetensorsWriter.Payload densePayload(PalettizedTensor t) {
+        return models.densePayload(t);
     }
 
     /** Palettizes a safetensors file into a compressed safetensors file (written atomically). */
@@ -111,12 +123,13 @@ public final class Palettizer implements AutoCloseable {
     }
 
     /**
-     * Palettizes the initializers of an ONNX model that {@code job}'s resolver chooses, into a
-     * compressed ONNX model (LUT + indices expanded by standard operators) or a dense one (written
-     * atomically; external data when the input has it).
+     * Palettizes the initializers of an ONNX model that {@code job} chooses (as for safetensors files),
+     * into a compressed ONNX model (LUT + indices expanded by standard operators) or a dense one
+     * (written atomically; external data when the input has it).
      */
-    public List<TensorReport> palettizeOnnx(Path in, Path out, OnnxJobOptions job, Progress progress) throws IOException {
-        return onnx.palettize(in, out, job, progress);
+    public List<TensorReport> palettizeOnnx(Path in, Path out, FileJobOptions job, OnnxOutput output, Progress progress)
+            throws IOException {
+        return onnx.palettize(in, out, job, output, progress);
     }
 
     /** Rebuilds a dense ONNX model from a compressed one. */
@@ -137,10 +150,11 @@ public final class Palettizer implements AutoCloseable {
         pool.close();
     }
 
-    /** Settings with defaults: all cores, auto backend, {@link EngineOptions#defaults()}. */
+    /** Settings with defaults: all cores, auto backend on its first usable device, {@link EngineOptions#defaults()}. */
     public static final class Builder {
         private int workers = Runtime.getRuntime().availableProcessors();
-        private String backend = "auto";
+        private String backend = BackendRegistry.AUTO;
+        private String device;
         private EngineOptions options = EngineOptions.defaults();
 
         public Builder workers(int n) {
@@ -151,8 +165,18 @@ public final class Palettizer implements AutoCloseable {
             return this;
         }
 
+        /** "auto" (the default: CUDA, then an OpenCL GPU, then Java), "java", "opencl" or "cuda". */
         public Builder backend(String name) {
             this.backend = name;
+            return this;
+        }
+
+        /** The backend's device: an index or part of its name; null (the default) for the first usable one. */
+        public Builder device(String device) {
+            if (device != null && device.isBlank()) {
+                throw new SpecException("device must be an index or part of a device name, got a blank string");
+            }
+            this.device = device;
             return this;
         }
 
@@ -162,7 +186,7 @@ public final class Palettizer implements AutoCloseable {
         }
 
         public Palettizer build() {
-            return new Palettizer(workers, backend, options);
+            return new Palettizer(workers, backend, device, options);
         }
     }
 }

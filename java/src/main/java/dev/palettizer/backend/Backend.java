@@ -15,8 +15,12 @@ public interface Backend extends AutoCloseable {
 
     String name();
 
-    /** Per group, the distinct keyed values of its (scaled) elements with summed weights. Scalars only. */
-    WeightedValues[] histogram(ClusterInput in, ValueKey key);
+    /**
+     * For groups {@code fromGroup} (inclusive) to {@code toGroup} (exclusive), the distinct keyed
+     * values of each group's (scaled) elements with their summed weights. Scalars only. The engine
+     * asks for a batch of groups at a time, so that only a bounded number of histograms is alive.
+     */
+    WeightedValues[] histogram(ClusterInput in, ValueKey key, int fromGroup, int toGroup);
 
     /**
      * Writes the nearest LUT entry of every vector to {@code indices} (by stream position) and

@@ -1,5 +1,6 @@
 package dev.palettizer.backend;
 
+import dev.palettizer.nativeloader.Availability;
 import java.util.List;
 
 /**
@@ -19,6 +20,17 @@ public interface BackendProvider {
 
     /** The devices this provider could run on, usable or not, each with the reason when not. */
     List<DeviceInfo> devices();
+
+    /**
+     * Whether the provider can run here at all, or why not, for example a missing driver or
+     * binding, which leaves no device to give the reason. Never throws. The default judges by
+     * {@link #devices()}; providers whose runtime can be missing say what is missing instead.
+     */
+    default Availability availability() {
+        long usable = devices().stream().filter(device -> device.availability().available()).count();
+        return usable > 0 ? Availability.available(usable + " usable device(s)")
+                : Availability.unavailable("no usable device");
+    }
 
     /**
      * A backend on the requested device.

@@ -6,17 +6,17 @@ import java.util.Arrays;
  * Collects (value, weight) pairs that arrive in ascending value order into {@link WeightedValues}:
  * equal values are folded into one, and zero weights are dropped (they do not affect the objective).
  */
-final class DistinctValuesBuilder {
+public final class DistinctValuesBuilder {
     private final double[] values;
     private final double[] weights;
     private int n;
 
-    DistinctValuesBuilder(int capacity) {
+    public DistinctValuesBuilder(int capacity) {
         values = new double[capacity];
         weights = new double[capacity];
     }
 
-    void add(float value, double weight) {
+    public void add(float value, double weight) {
         if (weight == 0) {
             return;
         }
@@ -28,7 +28,17 @@ final class DistinctValuesBuilder {
         }
     }
 
-    WeightedValues build() {
+    public WeightedValues build() {
         return new WeightedValues(Arrays.copyOf(values, n), Arrays.copyOf(weights, n));
+    }
+
+    /** The distinct values of a dense histogram (summed weight per 16-bit pattern of {@code key}). */
+    public static WeightedValues fromDense(double[] hist, ValueKey key) {
+        int[] order = FloatOrder.of(key);
+        DistinctValuesBuilder out = new DistinctValuesBuilder(order.length);
+        for (int p : order) {
+            out.add(key.valueOfPattern(p), hist[p]);
+        }
+        return out.build();
     }
 }

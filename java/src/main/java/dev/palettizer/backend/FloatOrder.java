@@ -3,7 +3,7 @@ package dev.palettizer.backend;
 import java.util.Arrays;
 
 /** The 16-bit fp16 and bf16 patterns sorted by the value they encode (NaNs left out). */
-final class FloatOrder {
+public final class FloatOrder {
     static final int[] FP16 = sorted(ValueKey.exact(ValueKey.Kind.FP16));
     static final int[] BF16 = sorted(ValueKey.exact(ValueKey.Kind.BF16));
 
@@ -32,7 +32,7 @@ final class FloatOrder {
     }
 
     /** An int whose signed order is the float's order (for non-NaN floats). */
-    static int sortable(float v) {
+    public static int sortable(float v) {
         int bits = Float.floatToRawIntBits(v);
         return bits ^ ((bits >> 31) & 0x7fffffff);
     }

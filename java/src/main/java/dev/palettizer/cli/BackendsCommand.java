@@ -1,29 +1,48 @@
 package dev.palettizer.cli;
 
+import dev.palettizer.backend.BackendRegistry;
+import dev.palettizer.backend.BackendStatus;
+import dev.palettizer.backend.DeviceInfo;
+import dev.palettizer.nativeloader.Availability;
 import dev.palettizer.nativeloader.NativeEnvironment;
+import java.io.PrintStream;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "backends", mixinStandardHelpOptions = true,
-        description = "List the backends and native devices of this machine, and which one --backend auto picks.")
+        description = "List the backends and their devices, available or why not, and which one --backend auto picks.")
 final class BackendsCommand implements Callable<Integer> {
-    @Option(names = "--diagnose", description = "Print every native probe in full.")
+    @Option(names = "--diagnose", description = "Also print every native probe (drivers, JCuda, JCublas, LWJGL) in full.")
     boolean diagnose;
 
     @Override
     public Integer call() {
-        NativeEnvironment env = NativeEnvironment.get();
-        System.out.println("java    available: pure Java reference, " + Runtime.getRuntime().availableProcessors() + " cores");
-        System.out.println("opencl  not supported in this build (the OpenCL backend is not built yet); driver: "
-                + env.openCl().availability().detail());
-        System.out.println("cuda    not supported in this build (the CUDA backend is not built yet); driver: "
-                + env.cuda().availability().detail());
-        System.out.println("auto -> java");
+        PrintStream out = System.out;
+        BackendRegistry registry = BackendRegistry.discover();
+        for (BackendStatus status : registry.statuses()) {
+            switch (status) {
+                case BackendStatus.Built built -> {
+                    out.println(built.name() + " (rank " + built.rank() + "): " + text(built.availability()));
+                    for (DeviceInfo device : built.devices()) {
+                        out.println("  device " + device.index() + ": " + device.name()
+                                + (device.gpu() ? " [GPU]: " : " [CPU]: ") + text(device.availability()));
+                    }
+                }
+                case BackendStatus.NotBuilt notBuilt -> out.println(notBuilt.name() + ": " + notBuilt.reason());
+            }
+        }
+        registry.loadFailures().forEach(failure -> out.println("failed to load: " + failure));
+        out.println(registry.choose(BackendRegistry.AUTO, null).summary());
         if (diagnose) {
-            System.out.println();
-            System.out.println(env.describe());
+            out.println();
+            out.print(NativeEnvironment.get().describe());
         }
         return 0;
+    }
+
+    private static String text(Availability availability) {
+        return availability.available() ? "available (" + availability.detail() + ")"
+                : "unavailable: " + availability.detail();
     }
 }

@@ -3,6 +3,7 @@ package dev.palettizer.cli;
 import dev.palettizer.api.Palettizer;
 import dev.palettizer.engine.SyntheticModel;
 import dev.palettizer.engine.TensorReport;
+import dev.palettizer.spec.SpecResolver;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -21,10 +22,14 @@ final class DemoCommand implements Callable<Integer> {
     SpecOptions spec;
 
     @Mixin
+    ConfigOptions config;
+
+    @Mixin
     RunOptions run;
 
     @Override
     public Integer call() throws Exception {
+        SpecResolver resolver = config.resolver(spec);
         Files.createDirectories(dir);
         Path model = dir.resolve("synthetic.safetensors");
         Path compressed = dir.resolve("synthetic.palettized.safetensors");
@@ -36,8 +41,9 @@ final class DemoCommand implements Callable<Integer> {
         long started = System.nanoTime();
         List<TensorReport> reports;
         try (Palettizer p = run.palettizer(spec.engineOptions())) {
+            RunOptions.announce(p);
             try (ConsoleProgress progress = new ConsoleProgress()) {
-                reports = p.palettizeFile(model, compressed, spec.job(null), progress);
+                reports = p.palettizeFile(model, compressed, spec.job(resolver, null), progress);
             }
             ReportTable.print(reports, (System.nanoTime() - started) / 1e9, System.out);
             p.decompressFile(compressed, dense);

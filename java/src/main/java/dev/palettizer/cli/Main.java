@@ -14,7 +14,8 @@ import picocli.CommandLine.Command;
 @Command(name = "palettizer", mixinStandardHelpOptions = true, version = "palettizer 0.1.0",
         description = "Compresses neural-network weights by palettization (k-means LUT + n-bit indices).",
         subcommands = {PalettizeCommand.class, DecompressCommand.class, InspectCommand.class, BackendsCommand.class,
-                DemoCommand.class})
+                DemoCommand.class, PresetsCommand.class,
+                SelftestCommand.class})
 public final class Main {
     /** Exit code for bad input or a failed job (usage errors get picocli's 2). */
     static final int FAILED = 1;

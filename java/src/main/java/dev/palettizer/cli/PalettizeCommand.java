@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.palettizer.api.Palettizer;
 import dev.palettizer.engine.OnnxOutput;
 import dev.palettizer.engine.TensorReport;
+import dev.palettizer.spec.SpecResolver;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -18,8 +19,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "palettize", mixinStandardHelpOptions = true,
-        description = "Palettize the float tensors of a safetensors file into a compressed safetensors file, or the"
-                + " float initializers of an ONNX model (.onnx) into a compressed or dense ONNX model.")
+        description = {"Palettize the float tensors of a safetensors file into a compressed safetensors file, or the"
+                + " float initializers of an ONNX model (.onnx) into a compressed or dense ONNX model.",
+                "One spec for every tensor from the flags (--bits ...), or per module and op from --config FILE or"
+                        + " --preset NAME, which cannot be combined with those flags."})
 final class PalettizeCommand implements Callable<Integer> {
     @Parameters(index = "0", description = "Input safetensors or ONNX file (never modified).")
     Path in;
@@ -29,6 +32,9 @@ final class PalettizeCommand implements Callable<Integer> {
 
     @Mixin
     SpecOptions spec;
+
+    @Mixin
+    ConfigOptions config;
 
     @Mixin
     RunOptions run;
@@ -45,13 +51,15 @@ final class PalettizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        SpecResolver resolver = config.resolver(spec);
         long started = System.nanoTime();
         List<TensorReport> reports;
         try (Palettizer p = run.palettizer(spec.engineOptions()); ConsoleProgress progress = new ConsoleProgress()) {
+            RunOptions.announce(p);
             reports = ModelFiles.isOnnx(in)
-                    ? p.palettizeOnnx(in, ModelFiles.onnxOutput(in, out), spec.onnxJob(sensitivities,
-                            OnnxOutput.parse(onnxOutput)), progress)
-                    : p.palettizeFile(in, out, spec.job(sensitivities), progress);
+                    ? p.palettizeOnnx(in, ModelFiles.onnxOutput(in, out), spec.job(resolver, sensitivities),
+                            OnnxOutput.parse(onnxOutput), progress)
+                    : p.palettizeFile(in, out, spec.job(resolver, sensitivities), progress);
         }
         double seconds = (System.nanoTime() - started) / 1e9;
         ReportTable.print(reports, seconds, System.out);
@@ -65,7 +73,7 @@ final class PalettizeCommand implements Callable<Integer> {
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("input", in.toString());
         doc.put("output", out.toString());
-        doc.put("spec", spec.spec().toString());
+        doc.put("spec", config.describe(spec));
         doc.put("seconds", seconds);
         doc.put("tensors", reports.stream().map(PalettizeCommand::row).toList());
         Path tmp = Files.createTempFile(report.toAbsolutePath().getParent(), "." + report.getFileName(), ".tmp");

@@ -9,14 +9,25 @@ final class RunOptions {
     @Option(names = "--workers", description = "Worker threads (default: all cores).")
     Integer workers;
 
-    @Option(names = "--backend", description = "auto, java, opencl or cuda (default: ${DEFAULT-VALUE}).", defaultValue = "auto")
+    @Option(names = "--backend", defaultValue = "auto",
+            description = "auto (CUDA, then an OpenCL GPU, then Java), java, opencl or cuda (default: ${DEFAULT-VALUE});"
+                    + " `palettizer backends` shows what this machine offers.")
     String backend;
 
+    @Option(names = "--device", description = "The backend's device: an index or part of its name, as"
+            + " `palettizer backends` lists them (default: auto's pick, or the backend's first usable device).")
+    String device;
+
     Palettizer palettizer(EngineOptions options) {
-        Palettizer.Builder b = Palettizer.builder().backend(backend).options(options);
+        Palettizer.Builder b = Palettizer.builder().backend(backend).device(device).options(options);
         if (workers != null) {
             b.workers(workers);
         }
         return b.build();
+    }
+
+    /** Says on stderr, in one line, which backend runs and why (what auto weighed). */
+    static void announce(Palettizer palettizer) {
+        System.err.println("palettizer: backend " + palettizer.backendChoice().summary());
     }
 }

@@ -3,8 +3,6 @@ package dev.palettizer.cli;
 import dev.palettizer.engine.Algorithm;
 import dev.palettizer.engine.EngineOptions;
 import dev.palettizer.engine.FileJobOptions;
-import dev.palettizer.engine.OnnxJobOptions;
-import dev.palettizer.engine.OnnxOutput;
 import dev.palettizer.spec.Granularity;
 import dev.palettizer.spec.LutDType;
 import dev.palettizer.spec.LutQuantSpec;
@@ -13,10 +11,15 @@ import dev.palettizer.spec.QScheme;
 import dev.palettizer.spec.SpecException;
 import dev.palettizer.spec.SpecResolver;
 import java.nio.file.Path;
+import java.util.List;
 import picocli.CommandLine.Option;
 
 /** The palettization flags shared by {@code palettize} and {@code demo}; defaults are the spec's. */
 final class SpecOptions {
+    /** The flags that choose a spec or clustering mode, which a config or preset decides instead. */
+    static final List<String> SPEC_FLAGS = List.of("--bits", "--granularity", "--group-size", "--axis",
+            "--cluster-dim", "--per-channel-scale", "--lut-dtype", "--lut-qscheme", "--no-fast", "--rounding-precision");
+
     @Option(names = "--bits", description = "Index bits: 1, 2, 3, 4, 6 or 8 (default: ${DEFAULT-VALUE}).", defaultValue = "4")
     int bits;
 
@@ -61,7 +64,8 @@ final class SpecOptions {
     @Option(names = "--seed", description = "Seed of k-means++ (default: ${DEFAULT-VALUE}).", defaultValue = "0")
     long seed;
 
-    @Option(names = "--weight-threshold", description = "Copy tensors with fewer elements (default: ${DEFAULT-VALUE}).",
+    @Option(names = "--weight-threshold",
+            description = "Palettize only tensors with more elements than this; copy the others (default: ${DEFAULT-VALUE}).",
             defaultValue = "2048")
     long weightThreshold;
 
@@ -90,13 +94,12 @@ final class SpecOptions {
         return new EngineOptions(!noFast, roundingPrecision, seed, a, maxIterations, EngineOptions.defaults().tolerance());
     }
 
-    FileJobOptions job(Path sensitivities) {
-        return new FileJobOptions(spec(), weightThreshold, include1d, sensitivities);
+    /** One spec and clustering mode for every tensor, from the flags. */
+    SpecResolver uniformResolver() {
+        return SpecResolver.uniform(spec(), !noFast, roundingPrecision);
     }
 
-    /** The flags' spec and clustering mode for every weight of an ONNX model. */
-    OnnxJobOptions onnxJob(Path sensitivities, OnnxOutput output) {
-        SpecResolver resolver = SpecResolver.uniform(spec(), !noFast, roundingPrecision);
-        return new OnnxJobOptions(resolver, weightThreshold, include1d, sensitivities, output);
+    FileJobOptions job(SpecResolver resolver, Path sensitivities) {
+        return new FileJobOptions(resolver, weightThreshold, include1d, sensitivities);
     }
 }

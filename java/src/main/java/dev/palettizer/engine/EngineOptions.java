@@ -27,6 +27,11 @@ public record EngineOptions(boolean fastMode, int roundingPrecision, long seed, 
         Objects.requireNonNull(algorithm, "algorithm");
     }
 
+    /** The clustering mode for tensors whose job does not choose one. */
+    public ClusterMode clusterMode() {
+        return new ClusterMode(fastMode, roundingPrecision);
+    }
+
     public static EngineOptions defaults() {
         return new EngineOptions(true, 4, 0, Algorithm.AUTO, 20, 1e-5);
     }

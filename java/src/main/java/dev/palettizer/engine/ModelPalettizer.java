@@ -6,11 +6,15 @@ import dev.palettizer.io.CompressedModel;
 import dev.palettizer.io.CompressedWriter;
 import dev.palettizer.io.ModelFormatException;
 import dev.palettizer.io.SafetensorsFile;
+import dev.palettizer.io.SafetensorsSites;
 import dev.palettizer.io.SafetensorsWriter;
 import dev.palettizer.model.FloatSource;
 import dev.palettizer.model.GroupLayout;
 import dev.palettizer.model.PalettizedTensor;
+import dev.palettizer.model.WeightSite;
+import dev.palettizer.spec.WeightDecision;
 import java.io.IOException;
+import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -42,8 +46,15 @@ public final class ModelPalettizer {
         return palettizer;
     }
 
-    /** What to do with one input tensor: palettize it (with optional sensitivities) or copy it, and why. */
-    private record Plan(SafetensorsFile.Entry entry, boolean palettize, FloatSource sensitivities, String reason) {}
+    /**
+     * What to do with one input tensor: palettize it as decided (with optional sensitivities), or copy
+     * it when the decision is null; and why.
+     */
+    private record Plan(SafetensorsFile.Entry entry, WeightDecision decision, FloatSource sensitivities, String reason) {
+        boolean palettize() {
+            return decision != null;
+        }
+    }
 
     public List<TensorReport> palettize(Path in, Path out, FileJobOptions job, Progress progress) throws IOException {
         refuseOverwrite(in, out);
@@ -52,11 +63,12 @@ public final class ModelPalettizer {
         }
         try (SafetensorsFile model = SafetensorsFile.open(in);
              SafetensorsFile sens = job.sensitivities() == null ? null : SafetensorsFile.open(job.sensitivities())) {
-            List<Plan> plans = model.tensors().stream().map(e -> plan(e, job, sens)).toList();
+            Map<String, WeightSite> sites = SafetensorsSites.of(model.tensors());
+            List<Plan> plans = model.tensors().stream().map(e -> plan(e, sites.get(e.name()), job, sens)).toList();
             progress.start(plans.stream().filter(Plan::palettize).mapToLong(p -> p.entry().elementCount()).sum());
             List<ForkJoinTask<Outcome>> tasks = new ArrayList<>();
             for (Plan p : plans) {
-                tasks.add(p.palettize() ? ForkJoinTask.adapt(() -> run(p, job, progress)) : null);
+                tasks.add(p.palettize() ? ForkJoinTask.adapt(() -> run(p, progress)) : null);
             }
             pool.invoke(ForkJoinTask.adapt(() -> ForkJoinTask.invokeAll(tasks.stream().filter(t -> t != null).toList())));
 
@@ -76,7 +88,9 @@ public final class ModelPalettizer {
                     }
                     case Outcome.Skipped skipped -> {
                         writer.addPlain(SafetensorsWriter.Tensor.copyOf(p.entry()));
-                        reports.add(copiedReport(p.entry(), skipped.reason()));
+                        String reason = p.palettize()
+                                ? skipped.reason() + " (spec from " + p.decision().reason() + ")" : skipped.reason();
+                        reports.add(copiedReport(p.entry(), reason));
                     }
                 }
             }
@@ -85,36 +99,65 @@ public final class ModelPalettizer {
         }
     }
 
-    private Outcome run(Plan p, FileJobOptions job, Progress progress) {
+    /**
+     * Palettizes the jobs in parallel, across tensors and within each, reporting every finished tensor
+     * to {@code progress}; outcomes come back in job order.
+     */
+    public List<Outcome> palettizeAll(List<TensorJob> jobs, Progress progress) {
+        progress.start(jobs.stream().mapToLong(j -> j.input().values().size()).sum());
+        List<ForkJoinTask<Outcome>> tasks = jobs.stream().map(j -> ForkJoinTask.adapt(() -> {
+            Outcome o = palettizer.palettize(j.input(), j.spec(), j.mode());
+            progress.done(j.input().name(), j.input().values().size());
+            return o;
+        })).toList();
+        pool.invoke(ForkJoinTask.adapt(() -> ForkJoinTask.invokeAll(tasks)));
+        return tasks.stream().map(ForkJoinTask::join).toList();
+    }
+
+    private Outcome run(Plan p, Progress progress) {
         SafetensorsFile.Entry e = p.entry();
         FloatSource sens = p.sensitivities() == null ? null : Sensitivities.normalized(p.sensitivities());
-        Outcome o = palettizer.palettize(new TensorInput(e.name(), e.dtype(), e.shape(), e.floats(), sens), job.spec());
+        WeightDecision d = p.decision();
+        Outcome o = palettizer.palettize(new TensorInput(e.name(), e.dtype(), e.shape(), e.floats(), sens), d.spec(),
+                new ClusterMode(d.fastMode(), d.roundingPrecision()));
         progress.done(e.name(), e.elementCount());
         return o;
     }
 
-    private static Plan plan(SafetensorsFile.Entry e, FileJobOptions job, SafetensorsFile sens) {
+    /**
+     * The resolver decides first; a tensor it wants palettized is still copied when it is not a float,
+     * is 1-D (unless asked for) or has no more elements than the weight threshold (seed semantics).
+     */
+    private static Plan plan(SafetensorsFile.Entry e, WeightSite site, FileJobOptions job, SafetensorsFile sens) {
         if (!e.dtype().isPalettizable()) {
-            return new Plan(e, false, null, "dtype " + e.dtype() + " is not a float type");
+            return copy(e, "dtype " + e.dtype() + " is not a float type");
+        }
+        WeightDecision d = job.resolver().resolve(site);
+        if (!d.palettized()) {
+            return copy(e, d.reason());
         }
         if (e.shape().length < 2 && !job.include1d()) {
-            return new Plan(e, false, null, e.shape().length + "-D tensor (pass --include-1d to palettize it)");
+            return copy(e, e.shape().length + "-D tensor (pass --include-1d to palettize it)");
         }
-        if (e.elementCount() < job.weightThreshold()) {
-            return new Plan(e, false, null, e.elementCount() + " elements < weight threshold " + job.weightThreshold());
+        if (e.elementCount() <= job.weightThreshold()) {
+            return copy(e, e.elementCount() + " elements, not more than the weight threshold " + job.weightThreshold());
         }
         if (sens == null) {
-            return new Plan(e, true, null, null);
+            return new Plan(e, d, null, d.reason());
         }
         SafetensorsFile.Entry s = sens.tensor(e.name()).orElse(null);
         if (s == null) {
-            return new Plan(e, true, null, "no sensitivities for this tensor: unweighted");
+            return new Plan(e, d, null, d.reason() + "; no sensitivities for this tensor: unweighted");
         }
         if (!Arrays.equals(s.shape(), e.shape())) {
             throw new ModelFormatException(sens.path(), e.name(), "sensitivities have shape " + Arrays.toString(s.shape())
                     + " but the weight has shape " + Arrays.toString(e.shape()));
         }
-        return new Plan(e, true, s.floats(), null);
+        return new Plan(e, d, s.floats(), d.reason());
+    }
+
+    private static Plan copy(SafetensorsFile.Entry e, String reason) {
+        return new Plan(e, null, null, reason);
     }
 
     /** Fails before the work starts; the writer checks again when it renames the file into place. */
@@ -160,8 +203,7 @@ public final class ModelPalettizer {
             SafetensorsWriter writer = new SafetensorsWriter().forbidOverwriting(in);
             copyUserMetadata(file.metadata(), writer::putMetadata);
             for (PalettizedTensor t : model.palettized()) {
-                writer.add(new SafetensorsWriter.Tensor(t.name(), t.originalDType(), t.shape(),
-                        new DensePayload(this, t, false)));
+                writer.add(new SafetensorsWriter.Tensor(t.name(), t.originalDType(), t.shape(), densePayload(t)));
             }
             for (String name : model.plainTensors()) {
                 writer.add(SafetensorsWriter.Tensor.copyOf(file.tensor(name).orElseThrow()));
@@ -176,6 +218,58 @@ public final class ModelPalettizer {
                 () -> new ModelFormatException(Path.of(t.name()), t.name(), "spec does not fit shape"));
         byte[] indices = backend.unpack(t.packedIndices(), t.indexCount(), t.spec().nBits());
         return backend.reconstruct(layout, t.lut(), t.spec().lutSize(), indices, t.channelScales());
+    }
+
+    /** {@code t}'s dense values in its original dtype, rebuilt only when written (one tensor in memory at a time). */
+    public SafetensorsWriter.Payload densePayload(PalettizedTensor t) {
+        return new DensePayload(t, false);
+    }
+
+    /**
+     * Like {@link #densePayload(PalettizedTensor)}; {@code transposed}: {@code t} is a 2-D tensor in the
+     * engine's [out, in] orientation, written back as the stored [in, out] matrix (ONNX MatMul weights).
+     */
+    public SafetensorsWriter.Payload densePayload(PalettizedTensor t, boolean transposed) {
+        if (transposed && t.shape().length != 2) {
+            throw new IllegalArgumentException("tensor '" + t.name() + "': only 2-D tensors can be transposed");
+        }
+        return new DensePayload(t, transposed);
+    }
+
+    /** Rebuilds the tensor only when the writer reaches it, so one dense tensor is in memory at a time. */
+    private final class DensePayload implements SafetensorsWriter.Payload {
+        private final PalettizedTensor t;
+        private final boolean transposed;
+
+        DensePayload(PalettizedTensor t, boolean transposed) {
+            this.t = t;
+            this.transposed = transposed;
+        }
+
+        @Override
+        public long byteSize() {
+            return t.elementCount() * t.originalDType().byteSize();
+        }
+
+        @Override
+        public void writeTo(WritableByteChannel channel) throws IOException {
+            float[] values = reconstruct(t);
+            FloatChannelWriter out = new FloatChannelWriter(channel, t.originalDType());
+            if (!transposed) {
+                for (float v : values) {
+                    out.put(v);
+                }
+            } else {
+                int rows = (int) t.shape()[0];
+                int cols = (int) t.shape()[1];
+                for (int c = 0; c < cols; c++) {
+                    for (int r = 0; r < rows; r++) {
+                        out.put(values[r * cols + c]);
+                    }
+                }
+            }
+            out.flush();
+        }
     }
 
     /** The compressed file's palettized tensors and the names of its plain ones. */

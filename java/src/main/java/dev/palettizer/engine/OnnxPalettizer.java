@@ -1,6 +1,5 @@
 package dev.palettizer.engine;
 
-import dev.palettizer.backend.Backend;
 import dev.palettizer.io.ModelFormatException;
 import dev.palettizer.io.OnnxCompressedFormat;
 import dev.palettizer.io.OnnxCompressedModel;
@@ -27,16 +26,13 @@ import java.util.concurrent.ForkJoinTask;
  * atomically), decompress a compressed ONNX model to a dense one, and inspect.
  */
 public final class OnnxPalettizer {
-    private final Backend backend;
-    private final EngineOptions options;
-    private final ForkJoinPool pool;
     private final ModelPalettizer models;
+    private final ForkJoinPool pool;
 
-    public OnnxPalettizer(Backend backend, EngineOptions options, ForkJoinPool pool) {
-        this.backend = backend;
-        this.options = options;
+    /** Clusters through {@code models}' tensor palettizer and rebuilds through its backend, on {@code pool}. */
+    public OnnxPalettizer(ModelPalettizer models, ForkJoinPool pool) {
+        this.models = models;
         this.pool = pool;
-        this.models = new ModelPalettizer(backend, options, pool);
     }
 
     /** One initializer: palettize it per {@code decision} (with optional sensitivities), or copy it and why. */
@@ -46,7 +42,12 @@ public final class OnnxPalettizer {
         }
     }
 
-    public List<TensorReport> palettize(Path in, Path out, OnnxJobOptions job, Progress progress) throws IOException {
+    /**
+     * Palettizes the initializers {@code job} chooses (same rules as for safetensors files; sensitivities
+     * under the initializer names, in their stored shapes) into a compressed or dense ONNX model.
+     */
+    public List<TensorReport> palettize(Path in, Path out, FileJobOptions job, OnnxOutput output, Progress progress)
+            throws IOException {
         ModelPalettizer.refuseOverwrite(in, out);
         if (job.sensitivities() != null) {
             ModelPalettizer.refuseOverwrite(job.sensitivities(), out);
@@ -57,7 +58,7 @@ public final class OnnxPalettizer {
                 throw new ModelFormatException(in, "already holds palettized weights (metadata_props palettizer.format);"
                         + " decompress it first");
             }
-            List<Plan> plans = model.initializers().stream().map(t -> plan(model, t, job, sens)).toList();
+            List<Plan> plans = model.initializers().stream().map(t -> plan(model, t, job, output, sens)).toList();
             progress.start(plans.stream().filter(Plan::palettize).mapToLong(p -> p.tensor().elementCount()).sum());
             List<ForkJoinTask<Outcome>> tasks = new ArrayList<>();
             for (Plan p : plans) {
@@ -74,14 +75,15 @@ public final class OnnxPalettizer {
                 switch (o) {
                     case Outcome.Palettized done -> {
                         PalettizedTensor pt = done.tensor();
-                        if (job.output() == OnnxOutput.COMPRESSED) {
+                        if (output == OnnxOutput.COMPRESSED) {
                             writer.replaceCompressed(t, pt);
                         } else {
-                            writer.replaceDense(t, new DensePayload(models, pt, t.transposed()));
+                            writer.replaceDense(t, models.densePayload(pt, t.transposed()));
                         }
-                        reports.add(palettizedReport(p, done, job.output()));
+                        reports.add(palettizedReport(p, done, output));
                     }
-                    case Outcome.Skipped skipped -> reports.add(copiedReport(t, skipped.reason()));
+                    case Outcome.Skipped skipped -> reports.add(copiedReport(t, p.palettize()
+                            ? skipped.reason() + " (spec from " + p.decision().reason() + ")" : skipped.reason()));
                 }
             }
             writer.write(out);
@@ -92,45 +94,54 @@ public final class OnnxPalettizer {
     private Outcome run(Plan p, Progress progress) {
         OnnxInitializer t = p.tensor();
         WeightDecision d = p.decision();
-        EngineOptions o = options.withFastMode(d.fastMode()).withRoundingPrecision(d.roundingPrecision());
         FloatSource sens = p.sensitivities() == null ? null : Sensitivities.normalized(p.sensitivities());
         TensorInput input = new TensorInput(t.name(), t.type().dtype(), t.engineShape(), t.engineFloats(), sens);
-        Outcome outcome = new TensorPalettizer(backend, o, pool).palettize(input, d.spec());
+        Outcome outcome = models.tensorPalettizer().palettize(input, d.spec(),
+                new ClusterMode(d.fastMode(), d.roundingPrecision()));
         progress.done(t.name(), t.elementCount());
         return outcome;
     }
 
-    private static Plan plan(OnnxModel model, OnnxInitializer t, OnnxJobOptions job, SafetensorsFile sens) {
+    /**
+     * As for safetensors files: the resolver decides first; a weight it wants palettized is still copied
+     * when it is not a float, is 1-D (unless asked for) or has no more elements than the weight threshold.
+     */
+    private static Plan plan(OnnxModel model, OnnxInitializer t, FileJobOptions job, OnnxOutput output,
+                             SafetensorsFile sens) {
         if (!t.type().isPalettizable()) {
-            return new Plan(t, null, null, "data_type " + t.type() + " is not a float type");
+            return copy(t, "data_type " + t.type() + " is not a float type");
+        }
+        WeightDecision d = job.resolver().resolve(t.site());
+        if (!d.palettized()) {
+            return copy(t, d.reason());
         }
         long[] shape = t.shape();
         if (shape.length < 2 && !job.include1d()) {
-            return new Plan(t, null, null, shape.length + "-D tensor (pass --include-1d to palettize it)");
+            return copy(t, shape.length + "-D tensor (pass --include-1d to palettize it)");
         }
-        if (t.elementCount() < job.weightThreshold()) {
-            return new Plan(t, null, null, t.elementCount() + " elements < weight threshold " + job.weightThreshold());
+        if (t.elementCount() <= job.weightThreshold()) {
+            return copy(t, t.elementCount() + " elements, not more than the weight threshold " + job.weightThreshold());
         }
-        WeightDecision decision = job.resolver().resolve(t.site());
-        if (!decision.palettized()) {
-            return new Plan(t, null, null, decision.reason());
-        }
-        if (job.output() == OnnxOutput.COMPRESSED) {
-            OnnxCompressedFormat.checkWritable(model, t, decision.spec());
+        if (output == OnnxOutput.COMPRESSED) {
+            OnnxCompressedFormat.checkWritable(model, t, d.spec());
         }
         if (sens == null) {
-            return new Plan(t, decision, null, null);
+            return new Plan(t, d, null, d.reason());
         }
         SafetensorsFile.Entry s = sens.tensor(t.name()).orElse(null);
         if (s == null) {
-            return new Plan(t, decision, null, "no sensitivities for this tensor: unweighted");
+            return new Plan(t, d, null, d.reason() + "; no sensitivities for this tensor: unweighted");
         }
         if (!Arrays.equals(s.shape(), shape)) {
             throw new ModelFormatException(sens.path(), t.name(), "sensitivities have shape " + Arrays.toString(s.shape())
                     + " but the initializer has shape " + Arrays.toString(shape));
         }
         FloatSource values = t.transposed() ? new TransposedSource(s.floats(), shape[0], shape[1]) : s.floats();
-        return new Plan(t, decision, values, null);
+        return new Plan(t, d, values, d.reason());
+    }
+
+    private static Plan copy(OnnxInitializer t, String reason) {
+        return new Plan(t, null, null, reason);
     }
 
     private static TensorReport palettizedReport(Plan p, Outcome.Palettized done, OnnxOutput output) {
@@ -154,7 +165,7 @@ public final class OnnxPalettizer {
         try (OnnxModel model = OnnxModel.open(in)) {
             OnnxWriter writer = new OnnxWriter(model);
             for (OnnxCompressedModel.Weight w : OnnxCompressedFormat.read(model).palettized()) {
-                writer.restore(w, new DensePayload(models, w.tensor(), w.transposed()));
+                writer.restore(w, models.densePayload(w.tensor(), w.transposed()));
             }
             writer.write(out);
         }

@@ -32,6 +32,8 @@ public final class TensorPalettizer {
     private static final int SAMPLE_MIN = 4096;
     /** Largest magnitude fp16 holds; fast mode falls back to exact keys beyond it. */
     private static final float FP16_MAX = 65504f;
+    /** Distinct values (16 bytes each) of the group histograms alive at once: 16 MiB. */
+    private static final long HISTOGRAM_BATCH_ENTRIES = 1 << 20;
 
     private final Backend backend;
     private final EngineOptions options;
@@ -43,11 +45,16 @@ public final class TensorPalettizer {
         this.pool = pool;
     }
 
+    /** Palettizes with the engine's default clustering mode. */
     public Outcome palettize(TensorInput t, PalettizationSpec spec) {
+        return palettize(t, spec, options.clusterMode());
+    }
+
+    public Outcome palettize(TensorInput t, PalettizationSpec spec, ClusterMode mode) {
         if (!ForkJoinTask.inForkJoinPool()) {
-            return pool.invoke(ForkJoinTask.adapt(() -> palettize(t, spec)));
+            return pool.invoke(ForkJoinTask.adapt(() -> palettize(t, spec, mode)));
         }
-        checkOptions(t, spec);
+        checkOptions(t, spec, mode);
         GroupLayout.Result fit = GroupLayout.of(t.shape(), spec);
         if (fit.layout().isEmpty()) {
             return new Outcome.Skipped(t.name(), fit.skipReason());
@@ -65,7 +72,7 @@ public final class TensorPalettizer {
         boolean scalarOptimal = layout.clusterDim() == 1 && options.algorithm() != Algorithm.KMEANS_PLUS_PLUS;
         float maxClustered = scales != null ? 1f : scan.maxAbs();
         Seeds seeds = scalarOptimal
-                ? optimalSeeds(t, in, lutSize, keyFor(t.dtype(), scales != null, maxClustered))
+                ? optimalSeeds(t, in, lutSize, keyFor(mode, t.dtype(), scales != null, maxClustered))
                 : kmeansPlusPlusSeeds(in, lutSize);
 
         byte[] indices = new byte[(int) layout.vectorCount()];
@@ -84,10 +91,10 @@ public final class TensorPalettizer {
         return new Outcome.Palettized(out, (System.nanoTime() - started) / 1e9);
     }
 
-    private void checkOptions(TensorInput t, PalettizationSpec spec) {
-        if (spec.clusterDim() > 1 && options.fastMode()) {
+    private void checkOptions(TensorInput t, PalettizationSpec spec, ClusterMode mode) {
+        if (spec.clusterDim() > 1 && mode.fast()) {
             throw new SpecException("tensor '" + t.name() + "': fast k-means mode is not supported with cluster_dim "
-                    + spec.clusterDim() + " > 1; disable it (--no-fast)");
+                    + spec.clusterDim() + " > 1; disable it (--no-fast, or enable_fast_kmeans_mode: false in a config)");
         }
         if (spec.clusterDim() > 1 && options.algorithm() == Algorithm.OPTIMAL) {
             throw new SpecException("tensor '" + t.name() + "': the optimal 1-D algorithm needs cluster_dim 1, got "
@@ -100,9 +107,9 @@ public final class TensorPalettizer {
     }
 
     /** Which value each element counts as in the histogram (fast mode, or the exact storage type). */
-    private ValueKey keyFor(DType dtype, boolean scaled, float maxClustered) {
-        if (options.fastMode() && maxClustered <= FP16_MAX) {
-            return ValueKey.fastRounded(options.roundingPrecision());
+    private static ValueKey keyFor(ClusterMode mode, DType dtype, boolean scaled, float maxClustered) {
+        if (mode.fast() && maxClustered <= FP16_MAX) {
+            return ValueKey.fastRounded(mode.roundingPrecision());
         }
         if (!scaled && dtype == DType.F16) {
             return ValueKey.exact(ValueKey.Kind.FP16);
@@ -114,35 +121,58 @@ public final class TensorPalettizer {
     }
 
     /** Initial LUTs; groups marked exact hold all their distinct values and are left as they are. */
-    private record Seeds(float[] lut, boolean[] exact) {}
+    private record Seeds(float[] lut, boolean[] exact) {
+        static Seeds empty(int groups, int floatsPerGroup) {
+            return new Seeds(new float[groups * floatsPerGroup], new boolean[groups]);
+        }
+    }
 
     private Seeds optimalSeeds(TensorInput t, ClusterInput in, int lutSize, ValueKey key) {
-        WeightedValues[] hist = backend.histogram(in, key);
-        return perGroup(in, lutSize, g -> {
-            WeightedValues h = hist[g];
-            if (h.size() == 0) {
-                throw new TensorDataException("tensor '" + t.name() + "': sensitivities are all zero in group " + g
-                        + "; normalise them first (Sensitivities.normalize clips zeros to the smallest positive value)");
+        GroupLayout layout = in.layout();
+        Seeds seeds = Seeds.empty(layout.groups(), lutSize * layout.clusterDim());
+        int groupsPerBatch = histogramBatch(layout, key);
+        for (int from = 0; from < layout.groups(); from += groupsPerBatch) {
+            int batchStart = from;
+            int to = Math.min(layout.groups(), from + groupsPerBatch);
+            WeightedValues[] hist = backend.histogram(in, key, from, to);
+            seedGroups(seeds, in, lutSize, from, to, g -> optimalSeed(t, in, lutSize, g, hist[g - batchStart]));
+        }
+        return seeds;
+    }
+
+    /**
+     * Groups whose histograms are built and clustered together: about {@link #HISTOGRAM_BATCH_ENTRIES}
+     * distinct values at most, so that per-channel granularity never holds thousands of histograms.
+     */
+    private static int histogramBatch(GroupLayout layout, ValueKey key) {
+        long entriesPerGroup = key.sixteenBit() ? Math.min(layout.vectorsPerGroup(), 65536) : layout.vectorsPerGroup();
+        return (int) Math.clamp(HISTOGRAM_BATCH_ENTRIES / Math.max(1, entriesPerGroup), 1, layout.groups());
+    }
+
+    private static GroupSeed optimalSeed(TensorInput t, ClusterInput in, int lutSize, int g, WeightedValues h) {
+        if (h.size() == 0) {
+            throw new TensorDataException("tensor '" + t.name() + "': sensitivities are all zero in group " + g
+                    + "; normalise them first (Sensitivities.normalize clips zeros to the smallest positive value)");
+        }
+        if (h.size() <= lutSize) {
+            float[] exact = GroupScan.distinctAtMost(in, g, lutSize);
+            if (exact != null) {
+                return new GroupSeed(exact, true);
             }
-            if (h.size() <= lutSize) {
-                float[] exact = GroupScan.distinctAtMost(in, g, lutSize);
-                if (exact != null) {
-                    return new GroupSeed(exact, true);
-                }
-            }
-            double[] c = new OptimalKMeans1D(h.values(), h.weights()).centroids(lutSize);
-            float[] lut = new float[c.length];
-            for (int i = 0; i < c.length; i++) {
-                lut[i] = (float) c[i];
-            }
-            return new GroupSeed(lut, false);
-        });
+        }
+        double[] c = new OptimalKMeans1D(h.values(), h.weights()).centroids(lutSize);
+        float[] lut = new float[c.length];
+        for (int i = 0; i < c.length; i++) {
+            lut[i] = (float) c[i];
+        }
+        return new GroupSeed(lut, false);
     }
 
     private Seeds kmeansPlusPlusSeeds(ClusterInput in, int lutSize) {
         int cd = in.layout().clusterDim();
         int sampleSize = Math.max(SAMPLE_MIN, SAMPLE_PER_ENTRY * lutSize);
-        return perGroup(in, lutSize, g -> {
+        Seeds seeds = Seeds.empty(in.layout().groups(), lutSize * cd);
+        seedGroups(seeds, in, lutSize, 0, in.layout().groups(), g -> {
             float[] exact = GroupScan.distinctAtMost(in, g, lutSize);
             if (exact != null) {
                 return new GroupSeed(exact, true);
@@ -155,6 +185,7 @@ public final class TensorPalettizer {
             }
             return new GroupSeed(lut, false);
         });
+        return seeds;
     }
 
     private record GroupSeed(float[] entries, boolean exact) {}
@@ -163,21 +194,19 @@ public final class TensorPalettizer {
         GroupSeed seed(int group);
     }
 
-    /** Seeds every group in parallel and lays the LUTs out [group][entry][component], padded to lutSize. */
-    private static Seeds perGroup(ClusterInput in, int lutSize, GroupSeeder seeder) {
-        int groups = in.layout().groups();
+    /** Seeds groups {@code from..to-1} in parallel into {@code seeds}, LUTs laid out [group][entry][component], padded to lutSize. */
+    private static void seedGroups(Seeds seeds, ClusterInput in, int lutSize, int from, int to, GroupSeeder seeder) {
         int cd = in.layout().clusterDim();
-        List<ForkJoinTask<GroupSeed>> tasks = new ArrayList<>(groups);
-        for (int g = 0; g < groups; g++) {
+        List<ForkJoinTask<GroupSeed>> tasks = new ArrayList<>(to - from);
+        for (int g = from; g < to; g++) {
             int group = g;
             tasks.add(ForkJoinTask.adapt(() -> seeder.seed(group)));
         }
         ForkJoinTask.invokeAll(tasks);
-        float[] lut = new float[groups * lutSize * cd];
-        boolean[] exact = new boolean[groups];
-        for (int g = 0; g < groups; g++) {
-            GroupSeed s = tasks.get(g).join();
-            exact[g] = s.exact();
+        float[] lut = seeds.lut();
+        for (int g = from; g < to; g++) {
+            GroupSeed s = tasks.get(g - from).join();
+            seeds.exact()[g] = s.exact();
             int base = g * lutSize * cd;
             int filled = s.entries().length;
             System.arraycopy(s.entries(), 0, lut, base, filled);
@@ -186,7 +215,6 @@ public final class TensorPalettizer {
                 lut[base + i] = lut[base + filled - cd + (i - filled) % cd];
             }
         }
-        return new Seeds(lut, exact);
     }
 
     /** Lloyd iterations on the exact values; exact groups keep their LUT. */

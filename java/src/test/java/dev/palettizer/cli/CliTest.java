@@ -6,9 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.palettizer.api.Palettizer;
+import dev.palettizer.config.ConfigFiles;
+import dev.palettizer.config.Presets;
 import dev.palettizer.io.SafetensorsFile;
 import dev.palettizer.io.SafetensorsWriter;
 import dev.palettizer.model.DType;
+import dev.palettizer.model.PalettizedTensor;
+import dev.palettizer.spec.LutDType;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -17,7 +22,10 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.List;
 import java.util.SplittableRandom;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -95,6 +103,60 @@ class CliTest {
         Run inspect = run("inspect", out.toString());
         assertEquals(0, inspect.exit());
         assertTrue(inspect.out().contains("4-bit per-tensor") && inspect.out().contains("plain F32"), inspect.out());
+    }
+
+    private static final String BACKEND_LINE = "palettizer: backend ";
+
+    @Test
+    void palettizeSaysWhichBackendAutoPickedAndWhy() throws IOException {
+        Path in = model("m.safetensors", laplace(64 * 64, 3), 64, 64);
+        Run p = run("palettize", in.toString(), dir.resolve("out.safetensors").toString());
+        assertEquals(0, p.exit(), p.err());
+        List<String> lines = p.err().lines().filter(line -> line.startsWith(BACKEND_LINE)).toList();
+        assertEquals(1, lines.size(), p.err());
+        assertTrue(lines.getFirst().startsWith(BACKEND_LINE + "auto -> "), lines.getFirst());
+        Run java = run("palettize", in.toString(), dir.resolve("java.safetensors").toString(), "--backend", "java",
+                "--device", "0");
+        assertEquals(0, java.exit(), java.err());
+        assertTrue(java.err().contains(BACKEND_LINE + "java (device 0): requested by name\n"), java.err());
+    }
+
+    @Test
+    void backendsListsEveryBackendWithItsDevicesAndAutosChoice() {
+        Run r = run("backends");
+        assertEquals(0, r.exit(), r.err());
+        List<String> lines = r.out().lines().toList();
+        assertTrue(lines.contains("java (rank 100): available (pure Java reference, always available)"), r.out());
+        assertTrue(lines.stream().anyMatch(l -> l.matches("  device 0: Java on \\d+ CPU cores \\[CPU]: available .*")),
+                r.out());
+        assertTrue(lines.contains("cuda: not supported in this build"), r.out());
+        assertTrue(lines.getLast().startsWith("auto -> java: no usable GPU (")
+                && lines.getLast().contains("cuda: not supported in this build"), lines.getLast());
+        assertTrue(lines.stream().noneMatch(l -> l.startsWith("CUDA:")), "probes only with --diagnose: " + r.out());
+    }
+
+    @Test
+    void backendsDiagnoseAddsEveryNativeProbe() {
+        Run r = run("backends", "--diagnose");
+        assertEquals(0, r.exit(), r.err());
+        for (String probe : new String[] {"\nCUDA:", "\nJCuda:", "\ncuBLAS:", "\nOpenCL:", "\nLWJGL:"}) {
+            assertTrue(r.out().contains(probe), probe + " missing from " + r.out());
+        }
+    }
+
+    @Test
+    void unknownOrUnbuiltBackendsAndMissingDevicesFailWithOneLine() throws IOException {
+        Path in = model("m.safetensors", laplace(64 * 64, 4), 64, 64);
+        Path out = dir.resolve("out.safetensors");
+        Run unknown = run("palettize", in.toString(), out.toString(), "--backend", "nosuch");
+        assertEquals(1, unknown.exit());
+        assertEquals("palettizer: error: unknown backend 'nosuch'; choose one of auto, cuda, opencl, java",
+                unknown.err().strip());
+        assertFalse(Files.exists(out));
+        assertFailsCleanly(run("palettize", in.toString(), out.toString(), "--backend", "cuda"), out,
+                "backend 'cuda' is not supported in this build");
+        assertFailsCleanly(run("decompress", in.toString(), out.toString(), "--backend", "java", "--device", "3"), out,
+                "backend 'java' has no device '3'");
     }
 
     private static double[] toDoubles(float[] f) {
@@ -215,9 +277,123 @@ class CliTest {
         assertArrayEquals(before, Files.readAllBytes(in), "input untouched");
     }
 
+    // ------------------------------------------------------------------ configs and presets (issue 3)
+
+    /** Two linear layers and an embedding, so that name, type and global rules each have something to decide. */
+    private Path threeModuleModel() throws IOException {
+        Path p = dir.resolve("three.safetensors");
+        new SafetensorsWriter()
+                .add(new SafetensorsWriter.Tensor("embed.weight", DType.F32, new long[] {128, 64},
+                        SafetensorsWriter.Payload.ofFloats(laplace(128 * 64, 11))))
+                .add(new SafetensorsWriter.Tensor("layers.0.fc.weight", DType.F32, new long[] {64, 64},
+                        SafetensorsWriter.Payload.ofFloats(laplace(64 * 64, 12))))
+                .add(new SafetensorsWriter.Tensor("layers.1.fc.weight", DType.F32, new long[] {64, 64},
+                        SafetensorsWriter.Payload.ofFloats(laplace(64 * 64, 13))))
+                .write(p);
+        return p;
+    }
+
+    private static Map<String, Integer> bitsByTensor(Path compressed) throws IOException {
+        return Palettizer.inspect(compressed).palettized().stream().collect(
+                Collectors.toMap(PalettizedTensor::name, t -> t.spec().nBits()));
+    }
+
+    @Test
+    void configFileDecidesPerTensorAndTheReportSaysWhichRule() throws IOException {
+        Path in = threeModuleModel();
+        Path config = dir.resolve("c.yaml");
+        Files.writeString(config, """
+                kmeans_palettization_config:
+                  global_config: {op_state_spec: {weight: {n_bits: 6}}}
+                  module_type_configs: {Embedding: {op_state_spec: {weight: {n_bits: 8}}}}
+                  module_name_configs: {'layers\\.1\\..*': null}
+                """);
+        Path out = dir.resolve("c.pal.safetensors");
+        Path report = dir.resolve("c.json");
+        Run r = run("palettize", in.toString(), out.toString(), "--config", config.toString(), "--report", report.toString());
+        assertEquals(0, r.exit(), r.err());
+        assertEquals(Map.of("embed.weight", 8, "layers.0.fc.weight", 6), bitsByTensor(out));
+        assertTrue(r.out().contains("module_name_configs.\"layers\\\\.1\\\\..*\": null"), r.out());
+        String json = Files.readString(report);
+        assertTrue(json.contains("\"spec\" : \"config " + config.toString().replace("\\", "\\\\") + "\""), json);
+        assertTrue(json.contains("module_type_configs.Embedding.op_state_spec.weight"), json);
+    }
+
+    @Test
+    void presetIsANamedConfig() throws IOException {
+        Path in = threeModuleModel();
+        Path out = dir.resolve("p.pal.safetensors");
+        Run r = run("palettize", in.toString(), out.toString(), "--preset", "2bit-grouped32-int8-lut");
+        assertEquals(0, r.exit(), r.err());
+        assertEquals(Map.of("embed.weight", 2, "layers.0.fc.weight", 2, "layers.1.fc.weight", 2), bitsByTensor(out));
+        var t = Palettizer.inspect(out).palettized("layers.0.fc.weight").orElseThrow();
+        assertEquals(2, t.groups(), "64 output channels in groups of 32");
+        assertEquals(LutDType.INT8, t.spec().lutQuant().dtype());
+    }
+
+    @Test
+    void presetsListsEveryPresetWithItsYamlAndPrintsOneForAConfigFile() throws IOException {
+        Run all = run("presets");
+        assertEquals(0, all.exit(), all.err());
+        for (var p : Presets.all()) {
+            assertTrue(all.out().contains("# " + p.name() + ": " + p.description() + "\n"
+                    + ConfigFiles.toYaml(p.config())), p.name());
+        }
+        Run one = run("presets", "3bit-per-channel");
+        assertEquals(0, one.exit(), one.err());
+        Path file = dir.resolve("p.yaml");
+        Files.writeString(file, one.out());
+        assertEquals(Presets.named("3bit-per-channel").config(),
+                ConfigFiles.load(file));
+        Run unknown = run("presets", "5bit");
+        assertEquals(1, unknown.exit());
+        assertTrue(unknown.err().strip().startsWith("palettizer: error: unknown preset '5bit'; choose one of"), unknown.err());
+    }
+
+    @Test
+    void badConfigFilesFailWithOneLineNamingTheFileAndThePath() throws IOException {
+        Path in = threeModuleModel();
+        Path out = dir.resolve("out.safetensors");
+        Path config = dir.resolve("bad.yaml");
+        Files.writeString(config, """
+                kmeans_palettization_config:
+                  module_name_configs:
+                    "layer.*":
+                      op_state_spec:
+                        weight: {n_bits: 5}
+                """);
+        assertFailsCleanly(run("palettize", in.toString(), out.toString(), "--config", config.toString()), out,
+                config + ": module_name_configs.\"layer.*\".op_state_spec.weight.n_bits: 5 is not one of {1, 2, 3, 4, 6, 8}");
+        Files.writeString(config, "kmeans_palettization_config: {global_config: {op_state_spec: {weight: {cluster_dim: 2}}}}");
+        assertFailsCleanly(run("palettize", in.toString(), out.toString(), "--config", config.toString()), out,
+                config + ": global_config.op_state_spec.weight: cluster_dim 2 is not supported with enable_fast_kmeans_mode");
+        assertFailsCleanly(run("palettize", in.toString(), out.toString(), "--config", dir.resolve("none.yaml").toString()),
+                out, "no such file: " + dir.resolve("none.yaml"));
+        assertFailsCleanly(run("palettize", in.toString(), out.toString(), "--preset", "5bit"), out, "unknown preset '5bit'");
+    }
+
+    @Test
+    void specFlagsAndASecondConfigSourceAreRefusedNextToAConfig() throws IOException {
+        Path in = threeModuleModel();
+        Path out = dir.resolve("out.safetensors");
+        Run bits = run("palettize", in.toString(), out.toString(), "--preset", "8bit-per-tensor", "--bits", "2", "--no-fast");
+        assertEquals(2, bits.exit(), "a usage error");
+        assertTrue(bits.err().startsWith("--bits, --no-fast cannot be combined with --preset: the config decides every"
+                + " tensor's spec and clustering mode"), bits.err());
+        Run both = run("palettize", in.toString(), out.toString(), "--preset", "8bit-per-tensor", "--config", "c.yaml");
+        assertEquals(2, both.exit());
+        assertTrue(both.err().startsWith("--config and --preset are mutually exclusive"), both.err());
+        assertFalse(Files.exists(out));
+        Run jobFlags = run("palettize", in.toString(), out.toString(), "--preset", "8bit-per-tensor",
+                "--weight-threshold", "4096", "--seed", "3", "--workers", "1");
+        assertEquals(0, jobFlags.exit(), "job flags still apply: " + jobFlags.err());
+        assertEquals(Map.of("embed.weight", 8), bitsByTensor(out), "only the tensor above 4096 elements");
+    }
+
+    /** The line palettize prints about the backend before it starts is not part of the error. */
     private void assertFailsCleanly(Run r, Path out, String mention) throws IOException {
         assertNotEquals(0, r.exit());
-        String err = r.err().strip();
+        String err = r.err().lines().filter(line -> !line.startsWith(BACKEND_LINE)).collect(Collectors.joining("\n")).strip();
         assertEquals(1, err.lines().count(), "one line: " + err);
         assertTrue(err.startsWith("palettizer: error: ") && err.contains(mention), err);
         assertFalse(Files.exists(out), "no output file");

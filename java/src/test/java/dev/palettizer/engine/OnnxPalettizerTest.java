@@ -61,9 +61,8 @@ class OnnxPalettizerTest {
     @BeforeAll
     static void setUp() {
         pool = new ForkJoinPool(2);
-        JavaBackend backend = new JavaBackend(pool);
-        onnx = new OnnxPalettizer(backend, EngineOptions.defaults(), pool);
-        models = new ModelPalettizer(backend, EngineOptions.defaults(), pool);
+        models = new ModelPalettizer(new JavaBackend(pool), EngineOptions.defaults(), pool);
+        onnx = new OnnxPalettizer(models, pool);
     }
 
     @AfterAll
@@ -105,8 +104,8 @@ class OnnxPalettizerTest {
                         OnnxType.UINT8));
     }
 
-    private static OnnxJobOptions job(PalettizationSpec spec, boolean fast) {
-        return new OnnxJobOptions(SpecResolver.uniform(spec, fast, 4), THRESHOLD, false, null, OnnxOutput.COMPRESSED);
+    private static FileJobOptions job(PalettizationSpec spec, boolean fast) {
+        return new FileJobOptions(SpecResolver.uniform(spec, fast, 4), THRESHOLD, false, null);
     }
 
     @ParameterizedTest(name = "{0}")
@@ -116,8 +115,9 @@ class OnnxPalettizerTest {
         byte[] input = Files.readAllBytes(in);
         Path compressed = dir.resolve("compressed.onnx");
         Path dense = dir.resolve("dense.onnx");
-        List<TensorReport> reports = onnx.palettize(in, compressed, job(c.spec(), c.fast()), Progress.NONE);
-        onnx.palettize(in, dense, job(c.spec(), c.fast()).withOutput(OnnxOutput.DENSE), Progress.NONE);
+        List<TensorReport> reports =
+                onnx.palettize(in, compressed, job(c.spec(), c.fast()), OnnxOutput.COMPRESSED, Progress.NONE);
+        onnx.palettize(in, dense, job(c.spec(), c.fast()), OnnxOutput.DENSE, Progress.NONE);
         assertArrayEquals(input, Files.readAllBytes(in), "input unchanged");
         Set<String> palettized = reports.stream().filter(TensorReport::palettized).map(TensorReport::name)
                 .collect(Collectors.toSet());
@@ -173,9 +173,9 @@ class OnnxPalettizerTest {
         byte[] data = Files.readAllBytes(dir.resolve("ext.weights"));
         Path compressed = dir.resolve("c.onnx");
         Path dense = dir.resolve("d.onnx");
-        OnnxJobOptions job = job(spec(4, Granularity.grouped(0, 8)), true);
-        onnx.palettize(in, compressed, job, Progress.NONE);
-        onnx.palettize(in, dense, job.withOutput(OnnxOutput.DENSE), Progress.NONE);
+        FileJobOptions job = job(spec(4, Granularity.grouped(0, 8)), true);
+        onnx.palettize(in, compressed, job, OnnxOutput.COMPRESSED, Progress.NONE);
+        onnx.palettize(in, dense, job, OnnxOutput.DENSE, Progress.NONE);
         assertArrayEquals(data, Files.readAllBytes(dir.resolve("ext.weights")), "input data unchanged");
         assertTrue(Files.exists(dir.resolve("c.onnx.data")) && Files.exists(dir.resolve("d.onnx.data")));
         try (OnnxModel m = OnnxModel.open(dense)) {
@@ -200,9 +200,9 @@ class OnnxPalettizerTest {
                 .write(dir.resolve("bf.onnx"));
         Path compressed = dir.resolve("bfc.onnx");
         Path dense = dir.resolve("bfd.onnx");
-        OnnxJobOptions job = job(spec(3, Granularity.perChannel(0)).withPerChannelScale(true), true);
-        onnx.palettize(in, compressed, job, Progress.NONE);
-        onnx.palettize(in, dense, job.withOutput(OnnxOutput.DENSE), Progress.NONE);
+        FileJobOptions job = job(spec(3, Granularity.perChannel(0)).withPerChannelScale(true), true);
+        onnx.palettize(in, compressed, job, OnnxOutput.COMPRESSED, Progress.NONE);
+        onnx.palettize(in, dense, job, OnnxOutput.DENSE, Progress.NONE);
         float[] x = new float[128];
         for (int i = 0; i < x.length; i++) {
             x[i] = (i % 7) - 3;
@@ -223,8 +223,9 @@ class OnnxPalettizerTest {
         SpecResolver linearOnly = site -> site.moduleType().equals("Linear")
                 ? WeightDecision.palettize(four, true, 4, "Linear")
                 : WeightDecision.leave("not a Linear: " + site.moduleType() + " " + site.moduleName());
-        OnnxJobOptions job = new OnnxJobOptions(linearOnly, THRESHOLD, false, null, OnnxOutput.COMPRESSED);
-        Map<String, TensorReport> reports = onnx.palettize(in, dir.resolve("out.onnx"), job, Progress.NONE).stream()
+        FileJobOptions job = new FileJobOptions(linearOnly, THRESHOLD, false, null);
+        Map<String, TensorReport> reports = onnx.palettize(in, dir.resolve("out.onnx"), job, OnnxOutput.COMPRESSED,
+                        Progress.NONE).stream()
                 .collect(Collectors.toMap(TensorReport::name, r -> r));
         assertTrue(reports.get("onnx::MatMul_1").palettized());
         assertTrue(reports.get("dec.weight").palettized());
@@ -237,25 +238,25 @@ class OnnxPalettizerTest {
     @Test
     void refusesWhatItCannotWrite() throws Exception {
         Path in = TinyOnnx.mixed(13, 8).write(dir.resolve("in.onnx"));
-        OnnxJobOptions job = job(PalettizationSpec.defaults(), true);
-        assertThrows(ModelFormatException.class, () -> onnx.palettize(in, in, job, Progress.NONE));
+        FileJobOptions job = job(PalettizationSpec.defaults(), true);
+        assertThrows(ModelFormatException.class, () -> onnx.palettize(in, in, job, OnnxOutput.COMPRESSED, Progress.NONE));
         Path compressed = dir.resolve("c.onnx");
-        onnx.palettize(in, compressed, job, Progress.NONE);
+        onnx.palettize(in, compressed, job, OnnxOutput.COMPRESSED, Progress.NONE);
         ModelFormatException again = assertThrows(ModelFormatException.class,
-                () -> onnx.palettize(compressed, dir.resolve("cc.onnx"), job, Progress.NONE));
+                () -> onnx.palettize(compressed, dir.resolve("cc.onnx"), job, OnnxOutput.COMPRESSED, Progress.NONE));
         assertTrue(again.getMessage().contains("decompress it first"), again.getMessage());
 
         Path old = TinyOnnx.mixed(10, 5).write(dir.resolve("old.onnx"));
         SpecException opset = assertThrows(SpecException.class,
-                () -> onnx.palettize(old, dir.resolve("o.onnx"), job, Progress.NONE));
+                () -> onnx.palettize(old, dir.resolve("o.onnx"), job, OnnxOutput.COMPRESSED, Progress.NONE));
         assertTrue(opset.getMessage().contains("opset >= 11") && opset.getMessage().contains("--onnx-output dense"),
                 opset.getMessage());
         assertFalse(Files.exists(dir.resolve("o.onnx")));
-        onnx.palettize(old, dir.resolve("o.onnx"), job.withOutput(OnnxOutput.DENSE), Progress.NONE);
+        onnx.palettize(old, dir.resolve("o.onnx"), job, OnnxOutput.DENSE, Progress.NONE);
 
         SpecException fp8 = assertThrows(SpecException.class, () -> onnx.palettize(in, dir.resolve("f.onnx"),
                 job(PalettizationSpec.defaults().withLutQuant(new LutQuantSpec(LutDType.FP8_E5M2, QScheme.SYMMETRIC)), true),
-                Progress.NONE));
+                OnnxOutput.COMPRESSED, Progress.NONE));
         assertTrue(fp8.getMessage().contains("not supported for ONNX output"), fp8.getMessage());
     }
 
@@ -282,7 +283,7 @@ class OnnxPalettizerTest {
         }
         // Per-channel on 96 output channels: the MatMul weight gets 96 LUTs, not 64.
         Path out = dir.resolve("pc.onnx");
-        onnx.palettize(in, out, job(spec(2, Granularity.perChannel(0)), true), Progress.NONE);
+        onnx.palettize(in, out, job(spec(2, Granularity.perChannel(0)), true), OnnxOutput.COMPRESSED, Progress.NONE);
         try (OnnxModel m = OnnxModel.open(out)) {
             assertEquals(96, OnnxCompressedFormat.read(m).palettized().stream()
                     .filter(w -> w.tensor().name().equals("onnx::MatMul_1")).findFirst().orElseThrow().tensor().groups());

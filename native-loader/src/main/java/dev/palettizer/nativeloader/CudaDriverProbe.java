@@ -18,7 +18,7 @@ import java.util.List;
  * a {@link VirtualMachineError}): a missing driver or any failing call becomes an unavailable
  * {@link CudaReport} whose reason names the call and its {@code CUresult}.
  *
- * <p>Each call queries the driver again; {@link NativeEnvironment#get()} holds the cached answer.
+ * <p>{@link #get()} probes once per JVM and caches the answer; {@link #probe()} asks again.
  */
 public final class CudaDriverProbe {
 
@@ -33,9 +33,19 @@ public final class CudaDriverProbe {
     private CudaDriverProbe() {
     }
 
+    /** Initialised by the JVM on first access, which makes the one probe lazy and thread-safe. */
+    private static final class Probed {
+        static final CudaReport INSTANCE = probe();
+    }
+
+    /** This machine's answer, probed on the first call and cached for the life of the JVM. */
+    public static CudaReport get() {
+        return Probed.INSTANCE;
+    }
+
     /** Probes {@code libcuda.so.1}, unless {@code palettizer.probe.disable} lists {@code cuda}. */
     public static CudaReport probe() {
-        if (DisabledProbes.contains("cuda")) {
+        if (DisabledProbes.anyOf("cuda")) {
             return CudaReport.unavailable(DisabledProbes.REASON);
         }
         return probe(LIBRARY);

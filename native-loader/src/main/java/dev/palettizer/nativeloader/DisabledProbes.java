@@ -4,9 +4,10 @@ import java.util.Arrays;
 import java.util.Locale;
 
 /**
- * Reads the {@value #PROPERTY} system property, a comma-separated list of probe names
- * ({@code cuda}, {@code opencl}) that must report unavailable without touching native code.
- * Tests and users use it to force the pure-Java path on a machine that has a GPU.
+ * Reads the {@value #PROPERTY} system property, a comma-separated list of probe names that must
+ * report unavailable without touching native code: {@code cuda} (the driver, and with it JCuda and
+ * JCublas), {@code jcuda}, {@code jcublas}, {@code opencl} (the ICD loader, and with it LWJGL) and
+ * {@code lwjgl}. Tests and users use it to force the pure-Java path on a machine that has a GPU.
  */
 final class DisabledProbes {
 
@@ -16,11 +17,14 @@ final class DisabledProbes {
     private DisabledProbes() {
     }
 
-    /** Read on every call so that a probe run after the property changes sees the new value. */
-    static boolean contains(String probeName) {
+    /**
+     * Whether any of {@code probeNames} is listed. Read on every call so that a probe run after the
+     * property changes sees the new value.
+     */
+    static boolean anyOf(String... probeNames) {
         String value = System.getProperty(PROPERTY, "");
         return Arrays.stream(value.split(","))
                 .map(name -> name.strip().toLowerCase(Locale.ROOT))
-                .anyMatch(probeName::equals);
+                .anyMatch(listed -> Arrays.asList(probeNames).contains(listed));
     }
 }

@@ -19,7 +19,7 @@ import java.util.StringJoiner;
  * {@link VirtualMachineError}): a missing loader, no installed ICD, or any failing call becomes an
  * unavailable {@link OpenClReport} whose reason names the call and its error code.
  *
- * <p>Each call queries the loader again; {@link NativeEnvironment#get()} holds the cached answer.
+ * <p>{@link #get()} probes once per JVM and caches the answer; {@link #probe()} asks again.
  */
 public final class OpenClProbe {
 
@@ -28,7 +28,7 @@ public final class OpenClProbe {
 
     private static final int CL_SUCCESS = 0;
     private static final int CL_DEVICE_NOT_FOUND = -1;
-    private static final int CL_PLATFORM_NOT_FOUND_KHR = -1001;
+    static final int CL_PLATFORM_NOT_FOUND_KHR = -1001;
 
     private static final int CL_PLATFORM_VERSION = 0x0901;
     private static final int CL_PLATFORM_NAME = 0x0902;
@@ -47,9 +47,19 @@ public final class OpenClProbe {
     private OpenClProbe() {
     }
 
+    /** Initialised by the JVM on first access, which makes the one probe lazy and thread-safe. */
+    private static final class Probed {
+        static final OpenClReport INSTANCE = probe();
+    }
+
+    /** This machine's answer, probed on the first call and cached for the life of the JVM. */
+    public static OpenClReport get() {
+        return Probed.INSTANCE;
+    }
+
     /** Probes {@code libOpenCL.so.1}, unless {@code palettizer.probe.disable} lists {@code opencl}. */
     public static OpenClReport probe() {
-        if (DisabledProbes.contains("opencl")) {
+        if (DisabledProbes.anyOf("opencl")) {
             return OpenClReport.unavailable(DisabledProbes.REASON);
         }
         return probe(LIBRARY);

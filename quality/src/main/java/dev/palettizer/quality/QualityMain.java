@@ -2,7 +2,8 @@ package dev.palettizer.quality;
 
 import ai.onnxruntime.OrtEnvironment;
 import dev.palettizer.api.Palettizer;
-import dev.palettizer.engine.OnnxJobOptions;
+import dev.palettizer.engine.FileJobOptions;
+import dev.palettizer.engine.OnnxOutput;
 import dev.palettizer.engine.Progress;
 import dev.palettizer.engine.TensorReport;
 import dev.palettizer.spec.SpecResolver;
@@ -49,10 +50,11 @@ public final class QualityMain implements Callable<Integer> {
         System.exit(new CommandLine(new QualityMain()).execute(args));
     }
 
-    /** Palettizes {@code model} with one spec for every weight into a compressed ONNX model; returns the reports. */
-    static List<TensorReport> palettize(Palettizer p, MiniLm model, GridPoint point, Path out) throws IOException {
+    /** Palettizes {@code model} with one spec for every weight into an ONNX model; returns the reports. */
+    static List<TensorReport> palettize(Palettizer p, MiniLm model, GridPoint point, Path out, OnnxOutput output)
+            throws IOException {
         SpecResolver resolver = SpecResolver.uniform(point.spec(), point.fast(), 4);
-        return p.palettizeOnnx(model.model(), out, OnnxJobOptions.of(resolver), Progress.NONE);
+        return p.palettizeOnnx(model.model(), out, FileJobOptions.of(resolver), output, Progress.NONE);
     }
 
     @Override
@@ -97,7 +99,7 @@ public final class QualityMain implements Callable<Integer> {
         long started = System.nanoTime();
         List<TensorReport> reports;
         try {
-            reports = palettize(p, fp32, point, file);
+            reports = palettize(p, fp32, point, file, OnnxOutput.COMPRESSED);
         } catch (OutOfMemoryError e) {
             String heap = String.format(Locale.ROOT, "%.1f GiB", Runtime.getRuntime().maxMemory() / (double) (1L << 30));
             return new Row("palettized", bits, granularity, point.mode(), 0, Double.NaN, null,

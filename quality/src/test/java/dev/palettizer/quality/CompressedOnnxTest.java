@@ -4,10 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.palettizer.api.Palettizer;
-import dev.palettizer.engine.OnnxJobOptions;
 import dev.palettizer.engine.OnnxOutput;
-import dev.palettizer.engine.Progress;
-import dev.palettizer.spec.SpecResolver;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -57,10 +54,8 @@ class CompressedOnnxTest {
     void compressedEmbeddingsEqualDenseOnes(GridPoint point) throws Exception {
         Path compressed = dir.resolve("c-" + point.fileName());
         Path dense = dir.resolve("d-" + point.fileName());
-        QualityMain.palettize(palettizer, fp32, point, compressed);
-        OnnxJobOptions denseJob = OnnxJobOptions.of(SpecResolver.uniform(point.spec(), point.fast(), 4))
-                .withOutput(OnnxOutput.DENSE);
-        palettizer.palettizeOnnx(fp32.model(), dense, denseJob, Progress.NONE);
+        QualityMain.palettize(palettizer, fp32, point, compressed, OnnxOutput.COMPRESSED);
+        QualityMain.palettize(palettizer, fp32, point, dense, OnnxOutput.DENSE);
         assertTrue(Files.size(compressed) < Files.size(dense), "compressed file is smaller");
 
         float[][] fromCompressed = Embedder.embed(compressed, fp32.tokenizer(), SENTENCES);
@@ -79,7 +74,7 @@ class CompressedOnnxTest {
     void perTensorBeatsTheInt8Model(int bits, double target) throws Exception {
         GridPoint point = new GridPoint(bits, GridPoint.Layout.PER_TENSOR, true);
         Path compressed = dir.resolve("t-" + point.fileName());
-        QualityMain.palettize(palettizer, fp32, point, compressed);
+        QualityMain.palettize(palettizer, fp32, point, compressed, OnnxOutput.COMPRESSED);
         Agreement a = Agreement.of(reference, Embedder.embed(compressed, fp32.tokenizer(), SENTENCES));
         long int8Bytes = Files.size(MiniLm.int8(dir).model());
         System.out.printf("%s: mean cosine %.5f, %d bytes (int8 model: %d)%n", point.label(), a.meanCosine(),

@@ -1,0 +1,123 @@
+package dev.palettizer.backend.opencl;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import dev.palettizer.backend.opencl.BufferPool.Slot;
+import dev.palettizer.backend.opencl.LayoutWalk.Chunk;
+import dev.palettizer.model.FloatSource;
+import dev.palettizer.model.GroupLayout;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Host <-> device copies through the pool's native staging (the device's byte order is the host's,
+ * little-endian, on every platform we run on). Chunks of a tensor travel component-major:
+ * component t of the vector at position first + i sits at float index t * count + i.
+ */
+final class Transfers {
+    /** Floats read from a {@link FloatSource} per call. */
+    private static final int PIECE = 1 << 14;
+
+    private final ClContext cl;
+    private final BufferPool pool;
+    private final float[] piece = new float[PIECE];
+
+    Transfers(ClContext cl, BufferPool pool) {
+        this.cl = cl;
+        this.pool = pool;
+    }
+
+    ClBuffer floats(Slot slot, float[] src) {
+        MemorySegment host = pool.host(slot, 4L * src.length);
+        MemorySegment.copy(src, 0, host, JAVA_FLOAT, 0, src.length);
+        return upload(slot, host);
+    }
+
+    ClBuffer ints(Slot slot, int[] src) {
+        MemorySegment host = pool.host(slot, 4L * src.length);
+        MemorySegment.copy(src, 0, host, JAVA_INT, 0, src.length);
+        return upload(slot, host);
+    }
+
+    ClBuffer longs(Slot slot, long[] src) {
+        MemorySegment host = pool.host(slot, 8L * src.length);
+        MemorySegment.copy(src, 0, host, JAVA_LONG, 0, src.length);
+        return upload(slot, host);
+    }
+
+    /** src[from, from + count) */
+    ClBuffer bytes(Slot slot, byte[] src, long from, long count) {
+        MemorySegment host = pool.host(slot, count);
+        MemorySegment.copy(src, Math.toIntExact(from), host, JAVA_BYTE, 0, Math.toIntExact(count));
+        return upload(slot, host);
+    }
+
+    private ClBuffer upload(Slot slot, MemorySegment host) {
+        ClBuffer b = pool.device(slot, host.byteSize());
+        if (host.byteSize() > 0) {
+            cl.write(b, 0, host, host.byteSize());
+        }
+        return b;
+    }
+
+    /** The chunk's vectors of {@code src}, component-major. */
+    ClBuffer gather(Slot slot, FloatSource src, GroupLayout l, Chunk c) {
+        MemorySegment host = pool.host(slot, 4L * c.count() * l.clusterDim());
+        forEachRowPiece(l, c, (element, index, length) -> {
+            for (int done = 0; done < length; done += PIECE) {
+                int n = (int) Math.min(PIECE, length - done);
+                src.read(element + done, piece, 0, n);
+                MemorySegment.copy(piece, 0, host, JAVA_FLOAT, 4 * (index + done), n);
+            }
+        });
+        return upload(slot, host);
+    }
+
+    /** Writes a component-major chunk of dense values from the device into row-major {@code out}. */
+    void scatter(ClBuffer b, GroupLayout l, Chunk c, float[] out) {
+        MemorySegment host = read(Slot.OUT, b, 4L * c.count() * l.clusterDim());
+        forEachRowPiece(l, c, (element, index, length) ->
+                MemorySegment.copy(host, JAVA_FLOAT, 4 * index, out, Math.toIntExact(element), Math.toIntExact(length)));
+    }
+
+    /** A run of {@code length} consecutive elements of one row: its first element and its index in the chunk. */
+    private interface RowPiece {
+        void accept(long element, long index, long length);
+    }
+
+    private static void forEachRowPiece(GroupLayout l, Chunk c, RowPiece action) {
+        long rs = l.rowStride();
+        int cd = l.clusterDim();
+        for (long p = c.first(); p < c.end(); ) {
+            long block = p / rs;
+            long offset = p % rs;
+            long length = Math.min(rs - offset, c.end() - p);
+            for (int t = 0; t < cd; t++) {
+                action.accept((block * cd + t) * rs + offset, t * c.count() + (p - c.first()), length);
+            }
+            p += length;
+        }
+    }
+
+    void readBytes(ClBuffer b, byte[] dst, long dstFrom, long count) {
+        MemorySegment host = read(Slot.OUT, b, count);
+        MemorySegment.copy(host, JAVA_BYTE, 0, dst, Math.toIntExact(dstFrom), Math.toIntExact(count));
+    }
+
+    double[] readDoubles(ClBuffer b, long count) {
+        return read(Slot.OUT, b, 8 * count).toArray(JAVA_DOUBLE);
+    }
+
+    float[] readFloats(ClBuffer b, long count) {
+        return read(Slot.OUT, b, 4 * count).toArray(JAVA_FLOAT);
+    }
+
+    private MemorySegment read(Slot staging, ClBuffer b, long bytes) {
+        MemorySegment host = pool.host(staging, bytes);
+        cl.read(b, 0, host, bytes);
+        return host;
+    }
+}

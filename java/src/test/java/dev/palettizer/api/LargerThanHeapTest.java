@@ -1,0 +1,80 @@
+package dev.palettizer.api;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.palettizer.engine.SyntheticModel;
+import dev.palettizer.engine.TensorInput;
+import dev.palettizer.io.CompressedModel;
+import dev.palettizer.io.SafetensorsFile;
+import dev.palettizer.model.DType;
+import dev.palettizer.model.PalettizedTensor;
+import dev.palettizer.spec.PalettizationSpec;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 3, must-show 5 (facade part): the facade palettizes and finalizes a model file larger than
+ * the JVM heap it is given. A 336 MiB F32 model (84 M weights, tensors up to 16 MiB) runs through
+ * prepare and finalize with a mmap folder in a child JVM capped at {@value #HEAP}; one of its
+ * tensors is then checked against the engine palettizing it here.
+ */
+class LargerThanHeapTest {
+    private static final String HEAP = "-Xmx128m";
+    private static final SyntheticModel.Shape SHAPE = new SyntheticModel.Shape(5, 1024, 4096, 4096, DType.F32);
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void facadeRunsOnAModelLargerThanItsHeap() throws Exception {
+        Path model = dir.resolve("model.safetensors");
+        SyntheticModel.write(model, SHAPE, 7);
+        long heapBytes = 128L << 20;
+        assertTrue(Files.size(model) > 2.5 * heapBytes, "model file " + Files.size(model) + " bytes");
+
+        Path out = dir.resolve("model.pal.safetensors");
+        Path mmap = dir.resolve("mmap");
+        Path log = dir.resolve("child.log");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process child = new ProcessBuilder(java, HEAP, "-XX:+UseParallelGC", "-cp", System.getProperty("java.class.path"),
+                LargerThanHeapChild.class.getName(), model.toString(), out.toString(), mmap.toString())
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        assertTrue(child.waitFor(5, TimeUnit.MINUTES), "child finished");
+        String output = Files.readString(log, StandardCharsets.UTF_8);
+        assertEquals(0, child.exitValue(), output);
+        System.out.println("larger-than-heap child (" + HEAP + "): " + output.strip());
+
+        CompressedModel written = Palettizer.inspect(out);
+        assertEquals(1 + 7 * SHAPE.layers(), written.palettized().size(), "every 2-D tensor palettized");
+        String name = "layers.2.mlp.up_proj.weight";
+        try (SafetensorsFile f = SafetensorsFile.open(model);
+             Palettizer p = Palettizer.builder().workers(2).build()) {
+            SafetensorsFile.Entry e = f.tensor(name).orElseThrow();
+            PalettizedTensor expected = p.palettize(new TensorInput(name, e.dtype(), e.shape(), e.floats(), null),
+                    PalettizationSpec.defaults());
+            PalettizedTensor actual = written.palettized(name).orElseThrow();
+            assertArrayEquals(expected.lut(), actual.lut());
+            assertArrayEquals(expected.packedIndices(), actual.packedIndices());
+        }
+        try (SafetensorsFile dense = SafetensorsFile.open(mmap.resolve("model.pal.weights.safetensors"))) {
+            assertEquals(List.of(), written.plainTensors().stream().filter(n -> dense.tensor(n).isEmpty()).toList());
+            assertEquals(Files.size(model), dense.tensors().stream().mapToLong(t -> t.data().byteSize()).sum()
+                    + headerAndPadding(model), "the dense file holds every weight in its dtype");
+        }
+    }
+
+    /** Bytes of the input before its data section (same tensors, so the dense file's data equals the input's). */
+    private static long headerAndPadding(Path model) throws IOException {
+        try (SafetensorsFile f = SafetensorsFile.open(model)) {
+            return Files.size(model) - f.tensors().stream().mapToLong(t -> t.data().byteSize()).sum();
+        }
+    }
+}

@@ -6,12 +6,16 @@ import dev.palettizer.backend.BackendRegistry;
 import dev.palettizer.engine.EngineOptions;
 import dev.palettizer.engine.FileJobOptions;
 import dev.palettizer.engine.ModelPalettizer;
+import dev.palettizer.engine.OnnxOutput;
+import dev.palettizer.engine.OnnxPalettizer;
 import dev.palettizer.engine.Outcome;
 import dev.palettizer.engine.Progress;
 import dev.palettizer.engine.TensorInput;
 import dev.palettizer.engine.TensorJob;
 import dev.palettizer.engine.TensorReport;
 import dev.palettizer.io.CompressedModel;
+import dev.palettizer.io.OnnxCompressedModel;
+import dev.palettizer.io.OnnxModel;
 import dev.palettizer.io.SafetensorsFile;
 import dev.palettizer.io.SafetensorsWriter;
 import dev.palettizer.model.PalettizedTensor;
@@ -38,6 +42,7 @@ public final class Palettizer implements AutoCloseable {
     private final BackendChoice choice;
     private final Backend backend;
     private final ModelPalettizer models;
+    private final OnnxPalettizer onnx;
 
     private Palettizer(int workers, String backendName, String device, EngineOptions options) {
         BackendRegistry registry = BackendRegistry.discover();
@@ -51,6 +56,7 @@ public final class Palettizer implements AutoCloseable {
         }
         this.pool = workerPool;
         this.models = new ModelPalettizer(backend, options, pool);
+        this.onnx = new OnnxPalettizer(models, pool);
     }
 
     public static Builder builder() {
@@ -113,6 +119,28 @@ public final class Palettizer implements AutoCloseable {
     public static CompressedModel inspect(Path file) throws IOException {
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
             return ModelPalettizer.inspect(f);
+        }
+    }
+
+    /**
+     * Palettizes the initializers of an ONNX model that {@code job} chooses (as for safetensors files),
+     * into a compressed ONNX model (LUT + indices expanded by standard operators) or a dense one
+     * (written atomically; external data when the input has it).
+     */
+    public List<TensorReport> palettizeOnnx(Path in, Path out, FileJobOptions job, OnnxOutput output, Progress progress)
+            throws IOException {
+        return onnx.palettize(in, out, job, output, progress);
+    }
+
+    /** Rebuilds a dense ONNX model from a compressed one. */
+    public void decompressOnnx(Path in, Path out) throws IOException {
+        onnx.decompress(in, out);
+    }
+
+    /** The palettized weights of an ONNX model (none for a plain one) and the names of its other initializers. */
+    public static OnnxCompressedModel inspectOnnx(Path file) throws IOException {
+        try (OnnxModel m = OnnxModel.open(file)) {
+            return OnnxPalettizer.inspect(m);
         }
     }
 

@@ -9,9 +9,10 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "decompress", mixinStandardHelpOptions = true,
-        description = "Rebuild a dense safetensors file (each tensor in its original dtype) from a compressed one.")
+        description = "Rebuild a dense safetensors file (each tensor in its original dtype) from a compressed one,"
+                + " or a dense ONNX model from a compressed one (.onnx).")
 final class DecompressCommand implements Callable<Integer> {
-    @Parameters(index = "0", description = "Compressed safetensors file.")
+    @Parameters(index = "0", description = "Compressed safetensors file or ONNX model.")
     Path in;
 
     @Parameters(index = "1", description = "Dense output file (written atomically).")
@@ -23,7 +24,11 @@ final class DecompressCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         try (Palettizer p = run.palettizer(EngineOptions.defaults())) {
-            p.decompressFile(in, out);
+            if (ModelFiles.isOnnx(in)) {
+                p.decompressOnnx(in, ModelFiles.onnxOutput(in, out));
+            } else {
+                p.decompressFile(in, out);
+            }
         }
         System.out.println("wrote " + out);
         return 0;

@@ -2,6 +2,9 @@ package dev.palettizer.cli;
 
 import dev.palettizer.api.Palettizer;
 import dev.palettizer.io.CompressedModel;
+import dev.palettizer.io.OnnxCompressedModel;
+import dev.palettizer.io.OnnxModel;
+import dev.palettizer.io.OnnxInitializer;
 import dev.palettizer.io.SafetensorsFile;
 import dev.palettizer.model.PalettizedTensor;
 import dev.palettizer.spec.Granularity;
@@ -14,29 +17,61 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "inspect", mixinStandardHelpOptions = true,
-        description = "List a safetensors file's tensors: shape, spec, bits per weight, bytes, and error when known.")
+        description = "List a safetensors file's tensors or an ONNX model's initializers (.onnx): shape, spec, bits per"
+                + " weight, bytes, and error when known.")
 final class InspectCommand implements Callable<Integer> {
-    @Parameters(index = "0", description = "Compressed or plain safetensors file.")
+    @Parameters(index = "0", description = "Compressed or plain safetensors file, or ONNX model.")
     Path file;
+
+    private static final String ROW = "%-40s %-14s %-34s %6s %12s %8s%n";
 
     @Override
     public Integer call() throws Exception {
+        System.out.printf(Locale.ROOT, ROW, "tensor", "shape", "spec", "bits", "bytes", "SNR dB");
+        if (ModelFiles.isOnnx(file)) {
+            return inspectOnnx();
+        }
         CompressedModel model = Palettizer.inspect(file);
-        String row = "%-40s %-14s %-34s %6s %12s %8s%n";
-        System.out.printf(Locale.ROOT, row, "tensor", "shape", "spec", "bits", "bytes", "SNR dB");
         for (PalettizedTensor t : model.palettized()) {
-            System.out.printf(Locale.ROOT, row, t.name(), Arrays.toString(t.shape()).replace(" ", ""), describe(t),
-                    String.format(Locale.ROOT, "%.3f", 8.0 * t.compressedBytes() / t.elementCount()), t.compressedBytes(),
-                    ReportTable.snr(t.error().snrDb()));
+            printPalettized(t, t.shape());
         }
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
             for (String name : model.plainTensors()) {
                 SafetensorsFile.Entry e = f.tensor(name).orElseThrow();
-                System.out.printf(Locale.ROOT, row, name, Arrays.toString(e.shape()).replace(" ", ""),
-                        "plain " + e.dtype(), 8 * e.dtype().byteSize(), e.data().byteSize(), "-");
+                System.out.printf(Locale.ROOT, ROW, name, shape(e.shape()), "plain " + e.dtype(), 8 * e.dtype().byteSize(),
+                        e.data().byteSize(), "-");
             }
         }
         return 0;
+    }
+
+    /** Palettized weights with their shape in the graph, then the plain initializers. */
+    private int inspectOnnx() throws Exception {
+        OnnxCompressedModel model = Palettizer.inspectOnnx(file);
+        for (OnnxCompressedModel.Weight w : model.palettized()) {
+            printPalettized(w.tensor(), w.storedShape());
+        }
+        try (OnnxModel m = OnnxModel.open(file)) {
+            for (String name : model.plainTensors()) {
+                OnnxInitializer t = m.initializer(name).orElseThrow();
+                System.out.printf(Locale.ROOT, ROW, name, shape(t.shape()), "plain " + t.type(),
+                        bits(t.byteSize(), t.elementCount()), t.byteSize(), "-");
+            }
+        }
+        return 0;
+    }
+
+    private static void printPalettized(PalettizedTensor t, long[] shape) {
+        System.out.printf(Locale.ROOT, ROW, t.name(), shape(shape), describe(t), bits(t.compressedBytes(), t.elementCount()),
+                t.compressedBytes(), ReportTable.snr(t.error().snrDb()));
+    }
+
+    private static String bits(long bytes, long elements) {
+        return String.format(Locale.ROOT, "%.3f", elements == 0 ? 0 : 8.0 * bytes / elements);
+    }
+
+    private static String shape(long[] shape) {
+        return Arrays.toString(shape).replace(" ", "");
     }
 
     private static String describe(PalettizedTensor t) {

@@ -3,6 +3,7 @@ package dev.palettizer.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.palettizer.api.Palettizer;
+import dev.palettizer.engine.OnnxOutput;
 import dev.palettizer.engine.TensorReport;
 import dev.palettizer.spec.SpecResolver;
 import java.nio.file.Files;
@@ -18,14 +19,15 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "palettize", mixinStandardHelpOptions = true,
-        description = {"Palettize the float tensors of a safetensors file into a compressed safetensors file.",
+        description = {"Palettize the float tensors of a safetensors file into a compressed safetensors file, or the"
+                + " float initializers of an ONNX model (.onnx) into a compressed or dense ONNX model.",
                 "One spec for every tensor from the flags (--bits ...), or per module and op from --config FILE or"
                         + " --preset NAME, which cannot be combined with those flags."})
 final class PalettizeCommand implements Callable<Integer> {
-    @Parameters(index = "0", description = "Input safetensors file (never modified).")
+    @Parameters(index = "0", description = "Input safetensors or ONNX file (never modified).")
     Path in;
 
-    @Parameters(index = "1", description = "Output compressed safetensors file (written atomically).")
+    @Parameters(index = "1", description = "Output file, same format as the input (written atomically).")
     Path out;
 
     @Mixin
@@ -43,6 +45,10 @@ final class PalettizeCommand implements Callable<Integer> {
     @Option(names = "--report", description = "Write the per-tensor report as JSON to this file.")
     Path report;
 
+    @Option(names = "--onnx-output", description = "ONNX input only: compressed (LUT + indices expanded in the graph)"
+            + " or dense (reconstructed weights) (default: ${DEFAULT-VALUE}).", defaultValue = "compressed")
+    String onnxOutput;
+
     @Override
     public Integer call() throws Exception {
         SpecResolver resolver = config.resolver(spec);
@@ -50,7 +56,10 @@ final class PalettizeCommand implements Callable<Integer> {
         List<TensorReport> reports;
         try (Palettizer p = run.palettizer(spec.engineOptions()); ConsoleProgress progress = new ConsoleProgress()) {
             RunOptions.announce(p);
-            reports = p.palettizeFile(in, out, spec.job(resolver, sensitivities), progress);
+            reports = ModelFiles.isOnnx(in)
+                    ? p.palettizeOnnx(in, ModelFiles.onnxOutput(in, out), spec.job(resolver, sensitivities),
+                            OnnxOutput.parse(onnxOutput), progress)
+                    : p.palettizeFile(in, out, spec.job(resolver, sensitivities), progress);
         }
         double seconds = (System.nanoTime() - started) / 1e9;
         ReportTable.print(reports, seconds, System.out);

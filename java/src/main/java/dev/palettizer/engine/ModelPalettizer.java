@@ -161,7 +161,7 @@ public final class ModelPalettizer {
     }
 
     /** Fails before the work starts; the writer checks again when it renames the file into place. */
-    private static void refuseOverwrite(Path in, Path out) throws IOException {
+    static void refuseOverwrite(Path in, Path out) throws IOException {
         if (Files.exists(out) && Files.isSameFile(in, out)) {
             throw new ModelFormatException(out, "output path equals input path; choose another output file");
         }
@@ -203,7 +203,7 @@ public final class ModelPalettizer {
             SafetensorsWriter writer = new SafetensorsWriter().forbidOverwriting(in);
             copyUserMetadata(file.metadata(), writer::putMetadata);
             for (PalettizedTensor t : model.palettized()) {
-                writer.add(new SafetensorsWriter.Tensor(t.name(), t.originalDType(), t.shape(), new DensePayload(t)));
+                writer.add(new SafetensorsWriter.Tensor(t.name(), t.originalDType(), t.shape(), densePayload(t)));
             }
             for (String name : model.plainTensors()) {
                 writer.add(SafetensorsWriter.Tensor.copyOf(file.tensor(name).orElseThrow()));
@@ -222,15 +222,28 @@ public final class ModelPalettizer {
 
     /** {@code t}'s dense values in its original dtype, rebuilt only when written (one tensor in memory at a time). */
     public SafetensorsWriter.Payload densePayload(PalettizedTensor t) {
-        return new DensePayload(t);
+        return new DensePayload(t, false);
+    }
+
+    /**
+     * Like {@link #densePayload(PalettizedTensor)}; {@code transposed}: {@code t} is a 2-D tensor in the
+     * engine's [out, in] orientation, written back as the stored [in, out] matrix (ONNX MatMul weights).
+     */
+    public SafetensorsWriter.Payload densePayload(PalettizedTensor t, boolean transposed) {
+        if (transposed && t.shape().length != 2) {
+            throw new IllegalArgumentException("tensor '" + t.name() + "': only 2-D tensors can be transposed");
+        }
+        return new DensePayload(t, transposed);
     }
 
     /** Rebuilds the tensor only when the writer reaches it, so one dense tensor is in memory at a time. */
     private final class DensePayload implements SafetensorsWriter.Payload {
         private final PalettizedTensor t;
+        private final boolean transposed;
 
-        DensePayload(PalettizedTensor t) {
+        DensePayload(PalettizedTensor t, boolean transposed) {
             this.t = t;
+            this.transposed = transposed;
         }
 
         @Override
@@ -240,9 +253,20 @@ public final class ModelPalettizer {
 
         @Override
         public void writeTo(WritableByteChannel channel) throws IOException {
+            float[] values = reconstruct(t);
             FloatChannelWriter out = new FloatChannelWriter(channel, t.originalDType());
-            for (float v : reconstruct(t)) {
-                out.put(v);
+            if (!transposed) {
+                for (float v : values) {
+                    out.put(v);
+                }
+            } else {
+                int rows = (int) t.shape()[0];
+                int cols = (int) t.shape()[1];
+                for (int c = 0; c < cols; c++) {
+                    for (int r = 0; r < rows; r++) {
+                        out.put(values[r * cols + c]);
+                    }
+                }
             }
             out.flush();
         }

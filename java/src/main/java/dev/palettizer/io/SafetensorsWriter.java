@@ -12,10 +12,7 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -25,7 +22,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Writes a safetensors file by streaming each tensor's payload straight to disk, in the order the
@@ -152,15 +148,9 @@ public final class SafetensorsWriter {
      * @throws IOException if writing fails; {@code out} is then unchanged and no temporary file remains
      */
     public void write(Path out) throws IOException {
-        for (Path input : inputs) {
-            if (sameFile(out, input)) {
-                throw new IllegalArgumentException("output path equals input path: " + out);
-            }
-        }
+        AtomicOutput.refuseInputs(out, inputs);
         byte[] header = header();
-        Path absolute = out.toAbsolutePath();
-        Path temp = absolute.resolveSibling("." + absolute.getFileName() + ".tmp"
-                + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36));
+        Path temp = AtomicOutput.tempBeside(out);
         try {
             try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 Payloads.writeFully(channel, ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN)
@@ -177,29 +167,10 @@ public final class SafetensorsWriter {
                 }
                 channel.force(true);
             }
-            moveOnto(temp, out);
+            AtomicOutput.moveOnto(temp, out);
         } catch (IOException | RuntimeException | Error e) {
-            try {
-                Files.deleteIfExists(temp);
-            } catch (IOException cleanup) {
-                e.addSuppressed(cleanup);
-            }
+            AtomicOutput.discard(temp, e);
             throw e;
-        }
-    }
-
-    private static boolean sameFile(Path out, Path input) throws IOException {
-        if (Files.exists(out) && Files.exists(input)) {
-            return Files.isSameFile(out, input);
-        }
-        return out.toAbsolutePath().normalize().equals(input.toAbsolutePath().normalize());
-    }
-
-    private static void moveOnto(Path temp, Path out) throws IOException {
-        try {
-            Files.move(temp, out, StandardCopyOption.ATOMIC_MOVE);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(temp, out, StandardCopyOption.REPLACE_EXISTING);
         }
     }
 

@@ -38,9 +38,9 @@ class CliTest {
     @TempDir
     Path dir;
 
-    private record Run(int exit, String out, String err) {}
+    record Run(int exit, String out, String err) {}
 
-    private static synchronized Run run(String... args) {
+    static synchronized Run run(String... args) {
         PrintStream oldOut = System.out;
         PrintStream oldErr = System.err;
         ByteArrayOutputStream out = new ByteArrayOutputStream();

@@ -1,0 +1,22 @@
+package dev.palettizer.cli;
+
+import dev.palettizer.spec.SpecException;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/** Which format a command reads: ONNX models by their .onnx extension, safetensors otherwise. */
+final class ModelFiles {
+    private ModelFiles() {}
+
+    static boolean isOnnx(Path file) {
+        return file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".onnx");
+    }
+
+    /** An ONNX input is written as ONNX, so the output must say so too. */
+    static Path onnxOutput(Path in, Path out) {
+        if (!isOnnx(out)) {
+            throw new SpecException(in + " is an ONNX model, so the output must be an .onnx file too, got " + out);
+        }
+        return out;
+    }
+}

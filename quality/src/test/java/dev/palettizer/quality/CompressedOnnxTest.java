@@ -1,0 +1,85 @@
+package dev.palettizer.quality;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.palettizer.api.Palettizer;
+import dev.palettizer.engine.OnnxOutput;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Issue 3, must-show 2 on the real model: the compressed ONNX MiniLM runs in ONNX Runtime and its
+ * embeddings equal those of the dense ONNX MiniLM (same palettization, weights stored rebuilt) to
+ * 1e-5 in every component, on the 200 built-in sentences. Two settings keep CI short. And
+ * must-show 1's targets: 8-bit and 6-bit per-tensor beat LangChain4j's int8 model (mean cosine vs
+ * fp32 at least 0.998 and 0.995, in a smaller file).
+ */
+class CompressedOnnxTest {
+    private static final double TOLERANCE = 1e-5;
+    private static final List<String> SENTENCES = Sentences.all();
+
+    @TempDir
+    static Path dir;
+
+    private static MiniLm fp32;
+    private static Palettizer palettizer;
+    private static float[][] reference;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        fp32 = MiniLm.fp32(dir);
+        palettizer = Palettizer.builder().build();
+        reference = Embedder.embed(fp32.model(), fp32.tokenizer(), SENTENCES);
+    }
+
+    @AfterAll
+    static void tearDown() {
+        palettizer.close();
+    }
+
+    static List<GridPoint> settings() {
+        return List.of(new GridPoint(4, GridPoint.Layout.PER_TENSOR, true), new GridPoint(4, GridPoint.Layout.GROUPED_32, true));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("settings")
+    void compressedEmbeddingsEqualDenseOnes(GridPoint point) throws Exception {
+        Path compressed = dir.resolve("c-" + point.fileName());
+        Path dense = dir.resolve("d-" + point.fileName());
+        QualityMain.palettize(palettizer, fp32, point, compressed, OnnxOutput.COMPRESSED);
+        QualityMain.palettize(palettizer, fp32, point, dense, OnnxOutput.DENSE);
+        assertTrue(Files.size(compressed) < Files.size(dense), "compressed file is smaller");
+
+        float[][] fromCompressed = Embedder.embed(compressed, fp32.tokenizer(), SENTENCES);
+        float[][] fromDense = Embedder.embed(dense, fp32.tokenizer(), SENTENCES);
+        assertEquals(200, fromDense.length);
+        Agreement a = Agreement.of(fromDense, fromCompressed);
+        System.out.printf("%s: max |compressed - dense| = %.3g over %d x %d components%n", point.label(),
+                a.maxAbsDifference(), fromDense.length, fromDense[0].length);
+        assertTrue(a.maxAbsDifference() <= TOLERANCE, "max |compressed - dense| = " + a.maxAbsDifference());
+        double cos = Agreement.cosine(reference[0], fromCompressed[0]);
+        assertTrue(cos > 0.8 && cos < 1, "4-bit embeddings are close to, not equal to, fp32's: " + cos);
+    }
+
+    @ParameterizedTest(name = "{0}-bit per tensor reaches mean cosine {1} in a file smaller than the int8 model's")
+    @CsvSource({"8, 0.998", "6, 0.995"})
+    void perTensorBeatsTheInt8Model(int bits, double target) throws Exception {
+        GridPoint point = new GridPoint(bits, GridPoint.Layout.PER_TENSOR, true);
+        Path compressed = dir.resolve("t-" + point.fileName());
+        QualityMain.palettize(palettizer, fp32, point, compressed, OnnxOutput.COMPRESSED);
+        Agreement a = Agreement.of(reference, Embedder.embed(compressed, fp32.tokenizer(), SENTENCES));
+        long int8Bytes = Files.size(MiniLm.int8(dir).model());
+        System.out.printf("%s: mean cosine %.5f, %d bytes (int8 model: %d)%n", point.label(), a.meanCosine(),
+                Files.size(compressed), int8Bytes);
+        assertTrue(a.meanCosine() >= target, "mean cosine " + a.meanCosine() + " < " + target);
+        assertTrue(Files.size(compressed) < int8Bytes, Files.size(compressed) + " bytes >= int8 model's " + int8Bytes);
+    }
+}

@@ -49,6 +49,8 @@ public final class CudaBackend implements Backend {
     /** Pinned staging of one download stays under a direct buffer's 2 GiB. */
     private static final long MAX_BATCH_BYTES = 1L << 30;
     private static final int BINS = KernelKeys.PATTERNS;
+    /** Blocks whose error partials the device sums (in block order) before they go to the host. */
+    static final int PARTIALS_PER_SUM = 256;
 
     private final String deviceName;
     private final CuContext cu;
@@ -368,13 +370,21 @@ public final class CudaBackend implements Backend {
             public void compute(Lane lane, Chunk c, ChunkData d) {
                 CuBuffer idx = feed.indexTarget(lane, c);
                 long groups = blocks(c.count());
-                CuBuffer partials = lane.device(Slot.PARTIALS, groups * 3 * 8);
+                long sums = ceil(groups, PARTIALS_PER_SUM);
+                // Per block 3 partials, padded with zeros to whole runs of PARTIALS_PER_SUM blocks...
+                CuBuffer partials = lane.device(Slot.PARTIALS, sums * PARTIALS_PER_SUM * 3 * 8);
+                lane.zero(partials, groups * 3 * 8, (sums * PARTIALS_PER_SUM - groups) * 3 * 8);
                 kernels.assign().launch(lane.stream(), groups, LayoutWalk.struct(l), c.first(), c.count(), d.raw(), d.sens(),
                         feed.scales(), d.x(), d.w(), lutBuffer, lutSize, idx, partials);
+                // ...each run summed in block order on the device, so that a chunk of 10^9 values sends
+                // back kilobytes rather than 94 MB of partials.
+                CuBuffer partialSums = lane.device(Slot.PARTIAL_SUMS, sums * 3 * 8);
+                kernels.reduceSlots().launch(lane.stream(), blocks(sums * 3), partials, sums, (long) PARTIALS_PER_SUM, 3L,
+                        partialSums);
                 if (indices != null) {
                     lane.download(idx, Slot.INDICES, c.count());
                 }
-                lane.download(partials, Slot.PARTIALS, groups * 3 * 8);
+                lane.download(partialSums, Slot.PARTIAL_SUMS, sums * 3 * 8);
             }
 
             @Override
@@ -383,7 +393,7 @@ public final class CudaBackend implements Backend {
                     MemorySegment.copy(lane.read(Slot.INDICES, JAVA_BYTE, c.count()), JAVA_BYTE, 0, indices,
                             Math.toIntExact(c.first()), Math.toIntExact(c.count()));
                 }
-                double[] p = lane.doubles(Slot.PARTIALS, blocks(c.count()) * 3);
+                double[] p = lane.doubles(Slot.PARTIAL_SUMS, ceil(blocks(c.count()), PARTIALS_PER_SUM) * 3);
                 for (int i = 0; i < p.length; i += 3) {
                     total[0] += p[i];
                     total[1] += p[i + 1];

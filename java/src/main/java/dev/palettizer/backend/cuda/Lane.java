@@ -33,7 +33,7 @@ import jcuda.driver.CUstream_flags;
  */
 final class Lane implements AutoCloseable {
     /** What a lane buffer holds. Device and pinned buffers of one slot are separate allocations. */
-    enum Slot { RAW, SENS, X, W, INDICES, SEGMENTS, PARTIALS, PACKED, OUT, SCALES, LUT, SORTABLE, ACC, REDUCED, KEYS,
+    enum Slot { RAW, SENS, X, W, INDICES, SEGMENTS, PARTIALS, PARTIAL_SUMS, PACKED, OUT, SCALES, LUT, SORTABLE, ACC, REDUCED, KEYS,
         VALUES, WEIGHTS }
 
     final int index;
@@ -132,7 +132,15 @@ final class Lane implements AutoCloseable {
 
     /** Sets the first {@code bytes} (a multiple of 4) of {@code b} to zero. */
     void zero(CuBuffer b, long bytes) {
-        CuErrors.check(cuMemsetD32Async(b.pointer(), 0, bytes / 4, stream()), "cuMemsetD32Async(" + bytes + " bytes)");
+        zero(b, 0, bytes);
+    }
+
+    /** Sets {@code bytes} (a multiple of 4) of {@code b} from byte {@code from} (a multiple of 4) to zero. */
+    void zero(CuBuffer b, long from, long bytes) {
+        if (bytes > 0) {
+            CuErrors.check(cuMemsetD32Async(b.pointer().withByteOffset(from), 0, bytes / 4, stream()),
+                    "cuMemsetD32Async(" + bytes + " bytes)");
+        }
     }
 
     // ---------------------------------------------------------------- ordering

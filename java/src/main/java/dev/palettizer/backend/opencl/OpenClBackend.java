@@ -4,12 +4,13 @@ import dev.palettizer.backend.Backend;
 import dev.palettizer.backend.CentroidSums;
 import dev.palettizer.backend.ClusterInput;
 import dev.palettizer.backend.DistinctValuesBuilder;
-import dev.palettizer.backend.FloatOrder;
 import dev.palettizer.backend.JavaBackend;
+import dev.palettizer.backend.KernelKeys;
+import dev.palettizer.backend.LayoutWalk;
+import dev.palettizer.backend.LayoutWalk.Chunk;
 import dev.palettizer.backend.ValueKey;
 import dev.palettizer.backend.WeightedValues;
 import dev.palettizer.backend.opencl.BufferPool.Slot;
-import dev.palettizer.backend.opencl.LayoutWalk.Chunk;
 import dev.palettizer.model.ErrorStats;
 import dev.palettizer.model.GroupLayout;
 import java.util.Arrays;
@@ -30,7 +31,7 @@ import java.util.concurrent.ForkJoinPool;
 public final class OpenClBackend implements Backend {
     /** Work-group size, when the device allows it. */
     static final int PREFERRED_GROUP_SIZE = 256;
-    private static final int BINS = 65536;
+    private static final int BINS = KernelKeys.PATTERNS;
 
     private final ClContext cl;
     private final BufferPool pool;
@@ -137,14 +138,6 @@ public final class OpenClBackend implements Backend {
         return key.sixteenBit() ? denseHistogram(in, key, fromGroup, toGroup) : host.histogram(in, key, fromGroup, toGroup);
     }
 
-    private static int kind(ValueKey key) {
-        return switch (key.kind()) {
-            case FP16, FP16_ROUNDED -> 0;
-            case BF16 -> 1;
-            case FP32 -> 2;
-        };
-    }
-
     /** Per-slice dense histograms in double, summed over each group's slices in order (JavaBackend's dense path). */
     private WeightedValues[] denseHistogram(ClusterInput in, ValueKey key, int fromGroup, int toGroup) {
         GroupLayout l = in.layout();
@@ -161,7 +154,7 @@ public final class OpenClBackend implements Backend {
                 ChunkData d = upload(in, scales, c);
                 long[] segments = LayoutWalk.segments(l, g0, g1, c, JavaBackend.SLICE, slots);
                 ClBuffer seg = io.longs(Slot.SEGMENTS, segments);
-                kernels.histogramDense().args(LayoutWalk.struct(l), c.first(), d.x(), d.w(), kind(key), seg, acc);
+                kernels.histogramDense().args(LayoutWalk.struct(l), c.first(), d.x(), d.w(), KernelKeys.kind(key), seg, acc);
                 cl.launch(kernels.histogramDense(), segments.length / 4, wg);
             }
             double[] totals = reduceSlots(acc, g1 - g0, slots, BINS);
@@ -195,7 +188,7 @@ public final class OpenClBackend implements Backend {
             for (Chunk c : LayoutWalk.chunks(LayoutWalk.startPosition(l, g0), LayoutWalk.endPosition(l, g1),
                     clusterChunk(l))) {
                 ChunkData d = upload(in, scales, c);
-                kernels.histogramKeys().args(LayoutWalk.struct(l), c.first(), c.count(), d.x(), d.w(), kind(key),
+                kernels.histogramKeys().args(LayoutWalk.struct(l), c.first(), c.count(), d.x(), d.w(), KernelKeys.kind(key),
                         sortable, (long) g0, (long) g1, keys);
                 cl.launch(kernels.histogramKeys(), blocks(c.count(), wg), wg);
             }
@@ -219,11 +212,7 @@ public final class OpenClBackend implements Backend {
     /** Per 16-bit pattern, the sortable key of the value Java's {@link ValueKey} gives it (sign bit flipped). */
     private ClBuffer sortableTable(ValueKey key) {
         if (!key.equals(sortableKey)) {
-            int[] table = new int[BINS];
-            for (int p = 0; p < BINS; p++) {
-                table[p] = FloatOrder.sortable(key.valueOfPattern(p)) ^ Integer.MIN_VALUE;
-            }
-            io.ints(Slot.SORTABLE, table);
+            io.ints(Slot.SORTABLE, KernelKeys.sortableTable(key));
             sortableKey = key;
         }
         return pool.device(Slot.SORTABLE, 4L * BINS);

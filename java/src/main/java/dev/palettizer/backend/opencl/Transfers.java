@@ -6,8 +6,9 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
+import dev.palettizer.backend.LayoutWalk;
+import dev.palettizer.backend.LayoutWalk.Chunk;
 import dev.palettizer.backend.opencl.BufferPool.Slot;
-import dev.palettizer.backend.opencl.LayoutWalk.Chunk;
 import dev.palettizer.model.FloatSource;
 import dev.palettizer.model.GroupLayout;
 import java.lang.foreign.MemorySegment;
@@ -66,40 +67,13 @@ final class Transfers {
     /** The chunk's vectors of {@code src}, component-major. */
     ClBuffer gather(Slot slot, FloatSource src, GroupLayout l, Chunk c) {
         MemorySegment host = pool.host(slot, 4L * c.count() * l.clusterDim());
-        forEachRowPiece(l, c, (element, index, length) -> {
-            for (int done = 0; done < length; done += PIECE) {
-                int n = (int) Math.min(PIECE, length - done);
-                src.read(element + done, piece, 0, n);
-                MemorySegment.copy(piece, 0, host, JAVA_FLOAT, 4 * (index + done), n);
-            }
-        });
+        LayoutWalk.gather(src, l, c, c.first(), c.end(), host, piece);
         return upload(slot, host);
     }
 
     /** Writes a component-major chunk of dense values from the device into row-major {@code out}. */
     void scatter(ClBuffer b, GroupLayout l, Chunk c, float[] out) {
-        MemorySegment host = read(Slot.OUT, b, 4L * c.count() * l.clusterDim());
-        forEachRowPiece(l, c, (element, index, length) ->
-                MemorySegment.copy(host, JAVA_FLOAT, 4 * index, out, Math.toIntExact(element), Math.toIntExact(length)));
-    }
-
-    /** A run of {@code length} consecutive elements of one row: its first element and its index in the chunk. */
-    private interface RowPiece {
-        void accept(long element, long index, long length);
-    }
-
-    private static void forEachRowPiece(GroupLayout l, Chunk c, RowPiece action) {
-        long rs = l.rowStride();
-        int cd = l.clusterDim();
-        for (long p = c.first(); p < c.end(); ) {
-            long block = p / rs;
-            long offset = p % rs;
-            long length = Math.min(rs - offset, c.end() - p);
-            for (int t = 0; t < cd; t++) {
-                action.accept((block * cd + t) * rs + offset, t * c.count() + (p - c.first()), length);
-            }
-            p += length;
-        }
+        LayoutWalk.scatter(read(Slot.OUT, b, 4L * c.count() * l.clusterDim()), l, c, out);
     }
 
     void readBytes(ClBuffer b, byte[] dst, long dstFrom, long count) {

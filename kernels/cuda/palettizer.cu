@@ -1,0 +1,106 @@
+/*
+ * CUDA entry points: argument lists, shared memory and the thread to data mapping only; the logic
+ * is in common/palettizer_core.h, shared with opencl/palettizer.cl. Every kernel has the OpenCL
+ * kernel's name, argument order and types (pal_layout by value: 11 x 8 bytes), and is launched with
+ * blocks of exactly PAL_WG threads over the same grid as its OpenCL twin. Optional buffers
+ * (sensitivities, weights, channel scales) are NULL when absent. Chunk data is component-major:
+ * [t * count + i].
+ */
+#include "dialect.cuh"
+#include "../common/palettizer_core.h"
+
+/* One thread per element of the chunk: x = raw / scale and w = s * scale^2. */
+PAL_KERNEL pal_prepare(pal_layout L, pal_long first, pal_long count, const float* raw, const float* sens,
+                       const float* scales, float* x, float* w) {
+    pal_long e = PAL_GLOBAL_ID();
+    if (e < count * L.cluster_dim) {
+        pal_prepare_item(L, first, count, e, raw, sens, scales, x, w);
+    }
+}
+
+/* One block per segment {group, slot, from, to}; hist holds 65,536 doubles per slot. */
+PAL_KERNEL pal_histogram_dense(pal_layout L, pal_long first, const float* x, const float* w, int key_kind,
+                               const pal_long* segments, double* hist) {
+    __shared__ pal_uint keys[PAL_WG];
+    __shared__ float weights[PAL_WG];
+    const pal_long* s = segments + 4 * PAL_GROUP_ID();
+    pal_histogram_dense_segment(L, first, x, w, key_kind, s[0], s[2], s[3], hist + s[1] * 65536, keys, weights);
+}
+
+/* One thread per position of the chunk: groups [group_from, group_to) write their sort keys. */
+PAL_KERNEL pal_histogram_keys(pal_layout L, pal_long first, pal_long count, const float* x, const float* w,
+                              int key_kind, const pal_uint* sortable, pal_long group_from, pal_long group_to,
+                              pal_ulong* keys) {
+    pal_long i = PAL_GLOBAL_ID();
+    if (i < count) {
+        pal_long p = first + i;
+        pal_long g = pal_group_of_position(L, p);
+        if (g >= group_from && g < group_to) {
+            pal_long slot = (g - group_from) * L.vectors_per_group + pal_vector_in_group(L, g, p);
+            keys[slot] = pal_sorted_histogram_key(x[i], w != 0 ? w[i] : 1.0f, key_kind, sortable);
+        }
+    }
+}
+
+/* One block per group of the batch, each over its vectors_per_group keys. */
+PAL_KERNEL pal_histogram_sorted(pal_layout L, pal_ulong* keys, float* values, double* weights) {
+    pal_long base = PAL_GROUP_ID() * L.vectors_per_group;
+    pal_histogram_sorted_group(keys + base, L.vectors_per_group, values + base, weights + base);
+}
+
+/* One thread per position of the chunk; partials gets 3 doubles per block. */
+PAL_KERNEL pal_assign(pal_layout L, pal_long first, pal_long count, const float* raw, const float* sens,
+                      const float* scales, const float* x, const float* w, const float* lut, int lut_size,
+                      pal_uchar* indices, double* partials) {
+    __shared__ double scratch[3 * PAL_WG];
+    pal_error e = {0.0, 0.0, 0.0};
+    pal_long i = PAL_GLOBAL_ID();
+    if (i < count) {
+        pal_assign_item(L, first, count, i, raw, sens, scales, x, w, lut, lut_size, indices, &e);
+    }
+    pal_reduce_error(e, scratch, partials);
+}
+
+/* One block per segment; acc holds 2 * lut_size * cluster_dim doubles per slot. */
+PAL_KERNEL pal_centroid_sums(pal_layout L, pal_long first, pal_long count, const float* x, const float* w,
+                             const pal_uchar* indices, int lut_size, const pal_long* segments, double* acc) {
+    __shared__ pal_uint keys[PAL_WG];
+    const pal_long* s = segments + 4 * PAL_GROUP_ID();
+    pal_centroid_segment(L, first, count, x, w, indices, lut_size, s[0], s[2], s[3],
+                         acc + s[1] * 2 * lut_size * L.cluster_dim, keys);
+}
+
+/* One thread per (group of the batch, item j < width): the group's slots summed in slot order. */
+PAL_KERNEL pal_reduce_slots(const double* acc, pal_long groups, pal_long slots_per_group, pal_long width,
+                            double* out) {
+    pal_long id = PAL_GLOBAL_ID();
+    if (id < groups * width) {
+        pal_long g = id / width;
+        pal_long j = id % width;
+        out[id] = pal_sum_slots(acc, g * slots_per_group, slots_per_group, width, j);
+    }
+}
+
+/* One thread per block of eight indices. */
+PAL_KERNEL pal_pack(const pal_uchar* indices, pal_long count, int bits, pal_uchar* packed, pal_long packed_length) {
+    pal_long b = PAL_GLOBAL_ID();
+    if (b * 8 < count) {
+        pal_pack_block(indices, count, bits, b, packed, packed_length);
+    }
+}
+
+PAL_KERNEL pal_unpack(const pal_uchar* packed, pal_long packed_length, int bits, pal_uchar* indices, pal_long count) {
+    pal_long b = PAL_GLOBAL_ID();
+    if (b * 8 < count) {
+        pal_unpack_block(packed, packed_length, bits, b, indices, count);
+    }
+}
+
+/* One thread per position of the chunk. */
+PAL_KERNEL pal_reconstruct(pal_layout L, pal_long first, pal_long count, const float* lut, int lut_size,
+                           const pal_uchar* indices, const float* scales, float* out) {
+    pal_long i = PAL_GLOBAL_ID();
+    if (i < count) {
+        pal_reconstruct_item(L, first, count, i, lut, lut_size, indices, scales, out);
+    }
+}

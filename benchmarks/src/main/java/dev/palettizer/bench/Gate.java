@@ -1,12 +1,14 @@
 package dev.palettizer.bench;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * The performance regression gate. Each benchmark's median is divided by the median of
@@ -18,7 +20,10 @@ import java.util.Map;
  * ratios by more than its iterations scatter.
  *
  * <p>Usage: {@code java -cp benchmarks.jar dev.palettizer.bench.Gate results.json baselines.json [--update]}.
- * Exit status 0: all pass (or baselines updated); 1: a regression; 2: bad usage or input.
+ * Exit status 0: all pass (or baselines updated); 1: a regression; 2: bad usage or input. On a
+ * regression it also writes {@code <results>-failed.txt}, a JMH filter of the failed benchmarks, with
+ * which {@code benchmarks/bench --gate} measures them once more: a shared machine's load can push one
+ * run past the allowance, a real slowdown fails both times.
  */
 public final class Gate {
     static final double THRESHOLD = 0.25;
@@ -64,6 +69,18 @@ public final class Gate {
             rows.add(new Row(s, ratio, base == null ? Double.NaN : base.ratio(), allowed, v));
         }
         return rows;
+    }
+
+    /**
+     * A JMH include regex matching exactly the failed benchmarks (parameters aside: the run's own
+     * {@code -p} options fix them), so that a confirming run re-measures only those.
+     */
+    static String failedFilter(List<Row> rows) {
+        return rows.stream().filter(r -> r.verdict() == Verdict.FAIL)
+                .map(r -> r.score().name().replaceFirst("\\(.*\\)$", ""))
+                .distinct()
+                .map(n -> "\\." + n.replace(".", "\\.") + "$")
+                .collect(Collectors.joining("|"));
     }
 
     static boolean passed(List<Row> rows) {
@@ -114,6 +131,11 @@ public final class Gate {
         }
         boolean ok = passed(rows);
         System.out.println(ok ? "\nGATE PASSED" : "\nGATE FAILED: a benchmark is slower than its baseline allows");
+        if (!ok) {
+            Path failed = results.resolveSibling(results.getFileName().toString().replaceFirst("\\.json$", "") + "-failed.txt");
+            Files.writeString(failed, failedFilter(rows) + "\n");
+            System.out.println("JMH filter of the failed benchmarks (for a confirming run): " + failed);
+        }
         System.exit(ok ? 0 : 1);
     }
 }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -51,6 +52,17 @@ class GateTest {
         assertEquals(Gate.Verdict.FAIL, row(rows, "EndToEndBenchmark.perTensor4Bit").verdict());
         assertEquals(Gate.Verdict.PASS, row(rows, "KernelBenchmark.assign(bits=4,size=1048576)").verdict());
         assertFalse(Gate.passed(rows));
+    }
+
+    @Test
+    void theConfirmingRunsFilterMatchesExactlyTheFailedBenchmarks() throws Exception {
+        List<Gate.Row> rows = Gate.evaluate(run(0.4, 20.0), BASELINES, Gate.THRESHOLD);
+        String filter = Gate.failedFilter(rows);
+        assertEquals("\\.EndToEndBenchmark\\.perTensor4Bit$|\\.KernelBenchmark\\.assign$", filter);
+        Pattern p = Pattern.compile(filter);
+        assertTrue(p.matcher("dev.palettizer.bench.KernelBenchmark.assign").find());
+        assertFalse(p.matcher("dev.palettizer.bench.OpenClKernelBenchmark.assign").find());
+        assertFalse(p.matcher("dev.palettizer.bench.EndToEndBenchmark.perTensor4BitOther").find());
     }
 
     @Test

@@ -305,7 +305,7 @@ public final class JavaBackend implements Backend {
 
     @Override
     public byte[] pack(byte[] indices, long count, int bits) {
-        byte[] out = new byte[Math.toIntExact((count * bits + 7) / 8)];
+        byte[] out = new byte[Math.toIntExact(PackedIndices.bytes(count, bits))];
         // Eight indices fill exactly `bits` bytes, so ranges that start on a multiple of 8 never share a byte.
         parallel(ranges(count, SLICE), range -> {
             for (long i = range[0]; i < range[1]; i += 8) {
@@ -327,10 +327,7 @@ public final class JavaBackend implements Backend {
 
     @Override
     public byte[] unpack(byte[] packed, long count, int bits) {
-        if (packed.length != (count * bits + 7) / 8) {
-            throw new IllegalArgumentException(count + " indices of " + bits + " bits need " + (count * bits + 7) / 8
-                    + " bytes, got " + packed.length);
-        }
+        PackedIndices.requireLength(packed, count, bits);
         byte[] out = new byte[Math.toIntExact(count)];
         int mask = (1 << bits) - 1;
         parallel(ranges(count, SLICE), range -> {

@@ -12,6 +12,7 @@ import dev.palettizer.backend.JavaBackend;
 import dev.palettizer.backend.KernelKeys;
 import dev.palettizer.backend.LayoutWalk;
 import dev.palettizer.backend.LayoutWalk.Chunk;
+import dev.palettizer.backend.PackedIndices;
 import dev.palettizer.backend.ValueKey;
 import dev.palettizer.backend.WeightedValues;
 import dev.palettizer.backend.cuda.Feed.ChunkData;
@@ -445,20 +446,12 @@ public final class CudaBackend implements Backend {
                 }
             });
             double[] totals = reduceSlots(acc, g1 - g0, slots, width);
-            for (int g = g0; g < g1; g++) {
-                int from = (int) ((g - g0) * width);
-                System.arraycopy(totals, from, sums, g * perGroup, perGroup);
-                System.arraycopy(totals, from + perGroup, weights, g * perGroup, perGroup);
-            }
+            CentroidSums.scatterBatch(totals, g0, g1, perGroup, sums, weights);
         }
         return new CentroidSums(sums, weights);
     }
 
     // ---------------------------------------------------------------- packing and reconstruction
-
-    private static long packedLength(long count, int bits) {
-        return (count * bits + 7) / 8;
-    }
 
     /** Indices per chunk of pack and unpack (one byte each plus at most one packed byte, per lane). */
     private long packChunk() {
@@ -474,7 +467,7 @@ public final class CudaBackend implements Backend {
     @Override
     public synchronized byte[] pack(byte[] indices, long count, int bits) {
         enter();
-        byte[] out = new byte[Math.toIntExact(packedLength(count, bits))];
+        byte[] out = new byte[Math.toIntExact(PackedIndices.bytes(count, bits))];
         run(LayoutWalk.chunks(0, count, packChunk()), false, new HostStep() {
             private CuBuffer idx;
 
@@ -486,7 +479,7 @@ public final class CudaBackend implements Backend {
 
             @Override
             public void compute(Lane lane, Chunk c, ChunkData d) {
-                long bytes = packedLength(c.count(), bits);
+                long bytes = PackedIndices.bytes(c.count(), bits);
                 CuBuffer packed = lane.device(Slot.PACKED, bytes);
                 kernels.pack().launch(lane.stream(), blocks(ceil(c.count(), 8)), idx, c.count(), bits, packed, bytes);
                 lane.download(packed, Slot.PACKED, bytes);
@@ -494,7 +487,7 @@ public final class CudaBackend implements Backend {
 
             @Override
             public void drain(Lane lane, Chunk c) {
-                long bytes = packedLength(c.count(), bits);
+                long bytes = PackedIndices.bytes(c.count(), bits);
                 MemorySegment.copy(lane.read(Slot.PACKED, JAVA_BYTE, bytes), JAVA_BYTE, 0, out,
                         Math.toIntExact(c.first() / 8 * bits), Math.toIntExact(bytes));
             }
@@ -505,24 +498,21 @@ public final class CudaBackend implements Backend {
     @Override
     public synchronized byte[] unpack(byte[] packed, long count, int bits) {
         enter();
-        if (packed.length != packedLength(count, bits)) {
-            throw new IllegalArgumentException(count + " indices of " + bits + " bits need " + packedLength(count, bits)
-                    + " bytes, got " + packed.length);
-        }
+        PackedIndices.requireLength(packed, count, bits);
         byte[] out = new byte[Math.toIntExact(count)];
         run(LayoutWalk.chunks(0, count, packChunk()), false, new HostStep() {
             private CuBuffer in;
 
             @Override
             public ChunkData upload(Lane lane, Chunk c) {
-                in = lane.upload(Slot.PACKED, packed, c.first() / 8 * bits, packedLength(c.count(), bits));
+                in = lane.upload(Slot.PACKED, packed, c.first() / 8 * bits, PackedIndices.bytes(c.count(), bits));
                 return null;
             }
 
             @Override
             public void compute(Lane lane, Chunk c, ChunkData d) {
                 CuBuffer idx = lane.device(Slot.INDICES, c.count());
-                kernels.unpack().launch(lane.stream(), blocks(ceil(c.count(), 8)), in, packedLength(c.count(), bits), bits,
+                kernels.unpack().launch(lane.stream(), blocks(ceil(c.count(), 8)), in, PackedIndices.bytes(c.count(), bits), bits,
                         idx, c.count());
                 lane.download(idx, Slot.INDICES, c.count());
             }

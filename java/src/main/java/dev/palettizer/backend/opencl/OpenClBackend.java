@@ -8,6 +8,7 @@ import dev.palettizer.backend.JavaBackend;
 import dev.palettizer.backend.KernelKeys;
 import dev.palettizer.backend.LayoutWalk;
 import dev.palettizer.backend.LayoutWalk.Chunk;
+import dev.palettizer.backend.PackedIndices;
 import dev.palettizer.backend.ValueKey;
 import dev.palettizer.backend.WeightedValues;
 import dev.palettizer.backend.opencl.BufferPool.Slot;
@@ -278,20 +279,12 @@ public final class OpenClBackend implements Backend {
                 cl.launch(kernels.centroidSums(), segments.length / 4, wg);
             }
             double[] totals = reduceSlots(acc, g1 - g0, slots, width);
-            for (int g = g0; g < g1; g++) {
-                int from = (int) ((g - g0) * width);
-                System.arraycopy(totals, from, sums, g * perGroup, perGroup);
-                System.arraycopy(totals, from + perGroup, weights, g * perGroup, perGroup);
-            }
+            CentroidSums.scatterBatch(totals, g0, g1, perGroup, sums, weights);
         }
         return new CentroidSums(sums, weights);
     }
 
     // ---------------------------------------------------------------- packing and reconstruction
-
-    private static long packedLength(long count, int bits) {
-        return (count * bits + 7) / 8;
-    }
 
     /** Indices per chunk of pack and unpack: one byte each plus at most one packed byte. */
     private long packChunk() {
@@ -301,9 +294,9 @@ public final class OpenClBackend implements Backend {
     @Override
     public synchronized byte[] pack(byte[] indices, long count, int bits) {
         open();
-        byte[] out = new byte[Math.toIntExact(packedLength(count, bits))];
+        byte[] out = new byte[Math.toIntExact(PackedIndices.bytes(count, bits))];
         for (Chunk c : LayoutWalk.chunks(0, count, packChunk())) {
-            long bytes = packedLength(c.count(), bits);
+            long bytes = PackedIndices.bytes(c.count(), bits);
             ClBuffer idx = io.bytes(Slot.INDICES, indices, c.first(), c.count());
             ClBuffer packed = pool.device(Slot.PACKED, bytes);
             kernels.pack().args(idx, c.count(), bits, packed, bytes);
@@ -316,13 +309,10 @@ public final class OpenClBackend implements Backend {
     @Override
     public synchronized byte[] unpack(byte[] packed, long count, int bits) {
         open();
-        if (packed.length != packedLength(count, bits)) {
-            throw new IllegalArgumentException(count + " indices of " + bits + " bits need " + packedLength(count, bits)
-                    + " bytes, got " + packed.length);
-        }
+        PackedIndices.requireLength(packed, count, bits);
         byte[] out = new byte[Math.toIntExact(count)];
         for (Chunk c : LayoutWalk.chunks(0, count, packChunk())) {
-            long bytes = packedLength(c.count(), bits);
+            long bytes = PackedIndices.bytes(c.count(), bits);
             ClBuffer in = io.bytes(Slot.PACKED, packed, c.first() / 8 * bits, bytes);
             ClBuffer idx = pool.device(Slot.INDICES, c.count());
             kernels.unpack().args(in, bytes, bits, idx, c.count());

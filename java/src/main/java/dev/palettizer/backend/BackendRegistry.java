@@ -128,9 +128,13 @@ public final class BackendRegistry {
     public List<BackendStatus> statuses() {
         List<BackendStatus> statuses = new ArrayList<>();
         providers.forEach(p -> statuses.add(status(p)));
-        KNOWN.stream().filter(name -> find(name).isEmpty())
-                .forEach(name -> statuses.add(new BackendStatus.NotBuilt(name, NOT_BUILT)));
+        statuses.addAll(notBuilt());
         return statuses;
+    }
+
+    private List<BackendStatus> notBuilt() {
+        return KNOWN.stream().filter(name -> find(name).isEmpty())
+                .<BackendStatus>map(name -> new BackendStatus.NotBuilt(name, NOT_BUILT)).toList();
     }
 
     /**
@@ -167,10 +171,12 @@ public final class BackendRegistry {
         }
     }
 
+    /** Asks the providers in rank order and stops at the first GPU, so a later one's probe never runs. */
     private BackendChoice auto(String device) {
-        List<BackendStatus> statuses = statuses();
-        for (BackendStatus status : statuses) {
-            if (status instanceof BackendStatus.Built built && built.availability().available()) {
+        List<BackendStatus> statuses = new ArrayList<>();
+        for (Loaded provider : providers) {
+            BackendStatus.Built built = status(provider);
+            if (built.availability().available()) {
                 Optional<DeviceInfo> gpu = built.devices().stream()
                         .filter(d -> d.gpu() && d.availability().available()).findFirst();
                 if (gpu.isPresent()) {
@@ -179,7 +185,9 @@ public final class BackendRegistry {
                             gpu.get().name() + " is the first usable GPU");
                 }
             }
+            statuses.add(built);
         }
+        statuses.addAll(notBuilt());
         List<String> reasons = new ArrayList<>();
         statuses.stream().filter(s -> !s.name().equals(JAVA)).forEach(s -> reasons.add(whyNoGpu(s)));
         loadFailures.forEach(failure -> reasons.add("failed to load: " + failure));

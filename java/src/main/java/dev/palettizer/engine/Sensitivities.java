@@ -42,6 +42,11 @@ public final class Sensitivities {
                     dst[i] = r.apply(dst[i]);
                 }
             }
+
+            @Override
+            public void release() {
+                raw.release();
+            }
         };
     }
 

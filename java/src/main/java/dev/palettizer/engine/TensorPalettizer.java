@@ -55,6 +55,18 @@ public final class TensorPalettizer {
             return pool.invoke(ForkJoinTask.adapt(() -> palettize(t, spec, mode)));
         }
         checkOptions(t, spec, mode);
+        try {
+            return cluster(t, spec, mode);
+        } finally {
+            // Each tensor is read once: a mapped model must not stay resident as a whole.
+            t.values().release();
+            if (t.sensitivities() != null) {
+                t.sensitivities().release();
+            }
+        }
+    }
+
+    private Outcome cluster(TensorInput t, PalettizationSpec spec, ClusterMode mode) {
         GroupLayout.Result fit = GroupLayout.of(t.shape(), spec);
         if (fit.layout().isEmpty()) {
             return new Outcome.Skipped(t.name(), fit.skipReason());

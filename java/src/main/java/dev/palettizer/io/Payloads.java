@@ -33,6 +33,10 @@ final class Payloads {
             for (long done = 0; done < bytes.byteSize(); done += CHUNK) {
                 writeFully(out, bytes.asSlice(done, Math.min(CHUNK, bytes.byteSize() - done)).asByteBuffer());
             }
+            // A tensor copied from a mapped input is not read again: drop its pages (the file keeps them).
+            if (bytes.isMapped()) {
+                bytes.unload();
+            }
         }
     }
 

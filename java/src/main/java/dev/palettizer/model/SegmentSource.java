@@ -22,6 +22,13 @@ public record SegmentSource(MemorySegment data, DType dtype) implements FloatSou
     }
 
     @Override
+    public void release() {
+        if (data.isMapped()) {
+            data.unload();
+        }
+    }
+
+    @Override
     public long size() {
         return data.byteSize() / dtype.byteSize();
     }

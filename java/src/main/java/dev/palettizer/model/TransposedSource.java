@@ -14,6 +14,11 @@ public record TransposedSource(FloatSource source, long rows, long cols) impleme
     }
 
     @Override
+    public void release() {
+        source.release();
+    }
+
+    @Override
     public long size() {
         return rows * cols;
     }

@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.palettizer.api.Palettizer;
+import dev.palettizer.model.DType;
 import dev.palettizer.model.FloatArraySource;
+import dev.palettizer.model.FloatSource;
 import dev.palettizer.model.PalettizedTensor;
 import dev.palettizer.spec.Granularity;
 import dev.palettizer.spec.LutDType;
@@ -219,5 +221,43 @@ class TensorPalettizerTest {
         TensorDataException e = assertThrows(TensorDataException.class,
                 () -> TensorInput.of("q.weight", w, 64, 64).withSensitivities(new FloatArraySource(new float[100])));
         assertTrue(e.getMessage().contains("q.weight"), e.getMessage());
+    }
+
+    /** A mapped model is streamed: the engine releases each tensor's values and sensitivities once clustered. */
+    @Test
+    void valuesAndSensitivitiesAreReleasedOnceClustered() {
+        float[] w = Arrays.copyOf(matrix, 64 * 64);
+        float[] s = new float[w.length];
+        Arrays.fill(s, 1f);
+        ReleaseCounter values = new ReleaseCounter(new FloatArraySource(w));
+        ReleaseCounter sens = new ReleaseCounter(new FloatArraySource(s));
+        palettizer.palettize(new TensorInput("w", DType.F32, new long[] {64, 64}, values, sens),
+                PalettizationSpec.defaults());
+        assertEquals(1, values.releases);
+        assertEquals(1, sens.releases);
+    }
+
+    private static final class ReleaseCounter implements FloatSource {
+        private final FloatSource inner;
+        int releases;
+
+        ReleaseCounter(FloatSource inner) {
+            this.inner = inner;
+        }
+
+        @Override
+        public long size() {
+            return inner.size();
+        }
+
+        @Override
+        public void read(long offset, float[] dst, int dstOff, int len) {
+            inner.read(offset, dst, dstOff, len);
+        }
+
+        @Override
+        public void release() {
+            releases++;
+        }
     }
 }

@@ -17,8 +17,15 @@ final class ClLibrary {
 
     private ClLibrary() {}
 
+    private static volatile boolean loaded;
+
     private static final class Loaded {
         static final Availability STATE = load();
+    }
+
+    /** Whether this JVM has probed (and so loaded) OpenCL already. */
+    static boolean loaded() {
+        return loaded;
     }
 
     static Availability availability() {
@@ -34,6 +41,7 @@ final class ClLibrary {
     }
 
     private static Availability load() {
+        loaded = true;
         // The native-loader's FFM probe answers without LWJGL; without a platform there is nothing to load.
         Availability probed = NativeEnvironment.get().openCl().availability();
         if (!probed.available()) {

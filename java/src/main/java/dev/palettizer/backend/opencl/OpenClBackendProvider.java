@@ -8,6 +8,7 @@ import dev.palettizer.backend.BackendRequest;
 import dev.palettizer.backend.DeviceInfo;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
@@ -26,8 +27,18 @@ public final class OpenClBackendProvider implements BackendProvider {
         return 20;
     }
 
+    /**
+     * Once OpenCL is loaded here (a backend was created) the listing is this process's; before, a
+     * child JVM lists the devices so that merely asking does not load every ICD here.
+     */
     @Override
     public List<DeviceInfo> devices() {
+        if (!ClLibrary.loaded() && ChildDeviceListing.enabled()) {
+            Optional<List<DeviceInfo>> listed = ChildListing.DEVICES;
+            if (listed.isPresent()) {
+                return listed.get();
+            }
+        }
         try {
             return ClDevices.list().stream().map(OpenClDevice::info).toList();
         } catch (VirtualMachineError e) {
@@ -36,6 +47,11 @@ public final class OpenClBackendProvider implements BackendProvider {
             // create() reports the failure in full; a listing must not throw.
             return List.of();
         }
+    }
+
+    /** One child per JVM: the devices do not change while it runs. */
+    private static final class ChildListing {
+        static final Optional<List<DeviceInfo>> DEVICES = ChildDeviceListing.list();
     }
 
     @Override

@@ -13,6 +13,9 @@ import dev.palettizer.engine.TensorJob;
 import dev.palettizer.io.CompressedWriter;
 import dev.palettizer.io.FloatSourcePayload;
 import dev.palettizer.io.ModelFormatException;
+import dev.palettizer.io.OnnxInitializer;
+import dev.palettizer.io.OnnxModel;
+import dev.palettizer.io.OnnxWriter;
 import dev.palettizer.io.SafetensorsFile;
 import dev.palettizer.io.SafetensorsWriter;
 import dev.palettizer.model.DType;
@@ -228,7 +231,10 @@ public final class KMeansPalettizer implements AutoCloseable {
      * weights there and maps them back ({@link FinalizedModel#mapped()}), so that the trainer's
      * dense arrays can be released.
      *
-     * @throws UnsupportedOperationException for {@link ExportFormat#ONNX}, which this build cannot write yet
+     * @throws UnsupportedOperationException for ONNX output of a model not opened from ONNX (there is no
+     *     graph to write), or compressed safetensors of one that was
+     * @throws dev.palettizer.spec.SpecException if a palettized weight cannot be expanded in the model's
+     *     opset (the message names the tensor); nothing is written
      * @throws IllegalStateException if the model is not prepared or a calibration is open
      */
     public FinalizedModel finalize(ExportFormat format, Path output, FinalizeOptions options) throws IOException {
@@ -242,8 +248,7 @@ public final class KMeansPalettizer implements AutoCloseable {
             }
             switch (format) {
                 case COMPRESSED_SAFETENSORS -> writeCompressed(p, output);
-                case ONNX -> throw new UnsupportedOperationException("ONNX output is not supported by this build"
-                        + " yet; finalize to ExportFormat.COMPRESSED_SAFETENSORS");
+                case ONNX, DENSE_ONNX -> writeOnnx(p, output, format == ExportFormat.ONNX);
             }
             if (options.mmapDir() == null) {
                 return new FinalizedModel(format, output, null);
@@ -317,7 +322,9 @@ public final class KMeansPalettizer implements AutoCloseable {
         for (Target t : targets) {
             Weight w = t.weight();
             WeightDecision d = t.decision();
-            TensorInput in = new TensorInput(w.name(), w.dtype(), w.shape(), w.values(), p.sensitivities.get(w.name()));
+            FloatSource sensitivities = p.sensitivities.get(w.name());
+            TensorInput in = new TensorInput(w.name(), w.dtype(), w.engineShape(), w.engineView(w.values()),
+                    sensitivities == null ? null : w.engineView(sensitivities));
             jobs.add(new TensorJob(in, d.spec(), new ClusterMode(d.fastMode(), d.roundingPrecision())));
         }
         List<Outcome> outcomes = runJobs(p, jobs);
@@ -387,6 +394,11 @@ public final class KMeansPalettizer implements AutoCloseable {
 
     /** Writes the compressed safetensors file: palettized tensors in the compressed layout, the rest as they are. */
     private void writeCompressed(Prepared p, Path output) throws IOException {
+        if (model.onnx().isPresent()) {
+            throw new UnsupportedOperationException(model.file().orElseThrow() + " is an ONNX model: finalize it to"
+                    + " ExportFormat.ONNX (compressed, expanded in the graph) or DENSE_ONNX; compressed safetensors"
+                    + " are written for safetensors and array models");
+        }
         CompressedWriter writer = new CompressedWriter();
         inputs(p).forEach(writer::forbidOverwriting);
         userMetadata().forEach(writer::putMetadata);
@@ -397,6 +409,36 @@ public final class KMeansPalettizer implements AutoCloseable {
                 writer.addPalettized(palettized.get());
             } else {
                 writer.addPlain(stored(w));
+            }
+        }
+        writer.write(output);
+    }
+
+    /**
+     * Writes the ONNX model the weights came from, each palettized weight expanded in the graph from its
+     * LUT and indices ({@code compressed}) or replaced by its reconstruction; everything else as it was.
+     */
+    private void writeOnnx(Prepared p, Path output, boolean compressed) throws IOException {
+        OnnxModel source = model.onnx().orElseThrow(() -> new UnsupportedOperationException("ONNX output needs a"
+                + " model opened from an .onnx file (ModelWeights.open): this model has no graph to write; finalize"
+                + " it to ExportFormat.COMPRESSED_SAFETENSORS"));
+        for (Path input : inputs(p)) {
+            if (Files.exists(output) && Files.isSameFile(input, output)) {
+                throw new IllegalArgumentException("output " + output + " is an input of this palettizer (" + input
+                        + "); choose another output file");
+            }
+        }
+        OnnxWriter writer = new OnnxWriter(source);
+        for (Target t : p.targets) {
+            var palettized = p.model.palettized(t.weight().name());
+            if (palettized.isEmpty()) {
+                continue;
+            }
+            OnnxInitializer initializer = source.initializer(t.weight().name()).orElseThrow();
+            if (compressed) {
+                writer.replaceCompressed(initializer, palettized.get());
+            } else {
+                writer.replaceDense(initializer, p.engine.densePayload(palettized.get(), initializer.transposed()));
             }
         }
         writer.write(output);
@@ -415,7 +457,8 @@ public final class KMeansPalettizer implements AutoCloseable {
             Weight w = t.weight();
             var palettized = p.model.palettized(w.name());
             writer.add(palettized.isPresent()
-                    ? new SafetensorsWriter.Tensor(w.name(), w.dtype(), w.shape(), p.engine.densePayload(palettized.get()))
+                    ? new SafetensorsWriter.Tensor(w.name(), w.dtype(), w.shape(),
+                            p.engine.densePayload(palettized.get(), w.transposed()))
                     : stored(w));
         }
         writer.write(dense);
@@ -427,8 +470,7 @@ public final class KMeansPalettizer implements AutoCloseable {
 
     /** Files this palettizer reads, which no output may replace. */
     private List<Path> inputs(Prepared p) {
-        List<Path> inputs = new ArrayList<>();
-        model.file().ifPresent(inputs::add);
+        List<Path> inputs = new ArrayList<>(model.files());
         if (p.sensitivityFile != null) {
             inputs.add(p.sensitivityFile.path());
         }

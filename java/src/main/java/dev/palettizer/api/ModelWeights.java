@@ -1,12 +1,16 @@
 package dev.palettizer.api;
 
 import dev.palettizer.io.ModelFormatException;
+import dev.palettizer.io.OnnxCompressedFormat;
+import dev.palettizer.io.OnnxInitializer;
+import dev.palettizer.io.OnnxModel;
 import dev.palettizer.io.SafetensorsFile;
 import dev.palettizer.io.SafetensorsSites;
 import dev.palettizer.io.SafetensorsWriter.Payload;
 import dev.palettizer.model.DType;
 import dev.palettizer.model.FloatArraySource;
 import dev.palettizer.model.FloatSource;
+import dev.palettizer.model.TransposedSource;
 import dev.palettizer.model.WeightSite;
 import dev.palettizer.spec.SpecException;
 import java.io.IOException;
@@ -23,28 +27,45 @@ import java.util.SequencedMap;
 
 /**
  * The weights of a model, by name, as the {@link KMeansPalettizer} sees them: a JVM trainer's own
- * float arrays (not copied, see {@link #builder()}) or the tensors of a safetensors file, mapped and
- * never read into the heap as a whole ({@link #open}). Every weight has a {@link WeightSite} that the
- * spec resolver (a config) decides on; names and shapes give it by {@link SafetensorsSites}.
- * Close a file-backed model to unmap it; its weights are unusable afterwards.
+ * float arrays (not copied, see {@link #builder()}), the tensors of a safetensors file or the
+ * initializers of an ONNX model, both mapped and never read into the heap as a whole ({@link #open}).
+ * Every weight has a {@link WeightSite} that the spec resolver (a config) decides on: from names and
+ * shapes by {@link SafetensorsSites}, or from the graph's consuming nodes for ONNX. Close a
+ * file-backed model to unmap it; its weights are unusable afterwards.
  */
 public final class ModelWeights implements AutoCloseable {
     private final List<Weight> weights;
     private final Map<String, Weight> byName;
     private final Map<String, String> metadata;
-    private final SafetensorsFile file;
+    private final Path path;
+    private final List<Path> files;
+    private final OnnxModel onnx;
+    /** Unmaps the file(s); null for arrays. */
+    private final Runnable unmap;
 
     /**
-     * One tensor of the model.
+     * One tensor of the model, in the orientation it is stored in.
      *
      * @param values its elements as floats in row-major order, or null when its dtype is not a float type
      * @param stored its bytes as stored (little-endian {@code dtype}), for copying it unchanged
+     * @param transposed whether the engine clusters the transpose of this 2-D [in, out] matrix (an ONNX
+     *     MatMul weight), so that axis 0 is the output channels as for a PyTorch Linear weight; its
+     *     {@link PreparedModel#palettized() palettized tensor} then has the transposed shape
      */
-    public record Weight(WeightSite site, DType dtype, FloatSource values, Payload stored) {
+    public record Weight(WeightSite site, DType dtype, FloatSource values, Payload stored, boolean transposed) {
         public Weight {
             Objects.requireNonNull(site, "site");
             Objects.requireNonNull(dtype, "dtype");
             Objects.requireNonNull(stored, "stored");
+            if (transposed && site.shape().length != 2) {
+                throw new IllegalArgumentException("tensor '" + site.tensorName() + "': only 2-D weights can be"
+                        + " clustered transposed, got shape " + Arrays.toString(site.shape()));
+            }
+        }
+
+        /** A weight the engine clusters as stored. */
+        public Weight(WeightSite site, DType dtype, FloatSource values, Payload stored) {
+            this(site, dtype, values, stored, false);
         }
 
         public String name() {
@@ -56,7 +77,11 @@ public final class ModelWeights implements AutoCloseable {
         }
 
         public long elementCount() {
-            return stored.byteSize() / dtype.byteSize();
+            long n = 1;
+            for (long d : site.shape()) {
+                n = Math.multiplyExact(n, d);
+            }
+            return n;
         }
 
         /** Whether the elements can be read as floats (and so palettized): F32, F16, BF16. */
@@ -82,9 +107,38 @@ public final class ModelWeights implements AutoCloseable {
             values.read(0, out, 0, out.length);
             return out;
         }
+
+        /** The shape the engine clusters: the stored one, or its transpose. */
+        long[] engineShape() {
+            long[] s = shape();
+            return transposed ? new long[] {s[1], s[0]} : s;
+        }
+
+        /** {@code storedOrder} (these values, or per-element sensitivities) in the engine's orientation. */
+        FloatSource engineView(FloatSource storedOrder) {
+            long[] s = shape();
+            return transposed ? new TransposedSource(storedOrder, s[0], s[1]) : storedOrder;
+        }
+
+        /** Values in the engine's orientation back in the stored one. */
+        float[] storedOrder(float[] engineOrder) {
+            if (!transposed) {
+                return engineOrder;
+            }
+            int rows = (int) shape()[0];
+            int cols = (int) shape()[1];
+            float[] out = new float[engineOrder.length];
+            for (int r = 0; r < rows; r++) {
+                for (int c = 0; c < cols; c++) {
+                    out[r * cols + c] = engineOrder[c * rows + r];
+                }
+            }
+            return out;
+        }
     }
 
-    private ModelWeights(List<Weight> weights, Map<String, String> metadata, SafetensorsFile file) {
+    private ModelWeights(List<Weight> weights, Map<String, String> metadata, Path path, List<Path> files,
+                         OnnxModel onnx, Runnable unmap) {
         this.weights = List.copyOf(weights);
         this.byName = new LinkedHashMap<>();
         for (Weight w : weights) {
@@ -93,7 +147,10 @@ public final class ModelWeights implements AutoCloseable {
             }
         }
         this.metadata = Collections.unmodifiableMap(new LinkedHashMap<>(metadata));
-        this.file = file;
+        this.path = path;
+        this.files = List.copyOf(files);
+        this.onnx = onnx;
+        this.unmap = unmap;
     }
 
     /** A model over a trainer's float arrays, added one by one; the arrays are referenced, not copied. */
@@ -102,11 +159,19 @@ public final class ModelWeights implements AutoCloseable {
     }
 
     /**
-     * Maps a safetensors file read-only; each tensor's site comes from {@link SafetensorsSites}.
+     * Maps a model file read-only: an ONNX model when its name ends in {@code .onnx} (external data
+     * too), else a safetensors file. Sites come from {@link SafetensorsSites}, or for ONNX from the
+     * nodes that consume each initializer (see the README's ONNX section); ONNX initializers whose type
+     * has no safetensors dtype (strings, complex, 4- and 2-bit types) are not listed, and an ONNX
+     * export copies them unchanged.
      *
-     * @throws ModelFormatException if the file is not well-formed safetensors
+     * @throws ModelFormatException if the file is malformed, or is an ONNX model palettized already
      */
-    public static ModelWeights open(Path safetensors) throws IOException {
+    public static ModelWeights open(Path file) throws IOException {
+        return OnnxModel.hasOnnxName(file) ? openOnnx(file) : openSafetensors(file);
+    }
+
+    private static ModelWeights openSafetensors(Path safetensors) throws IOException {
         SafetensorsFile f = SafetensorsFile.open(safetensors);
         try {
             List<Weight> weights = new ArrayList<>();
@@ -115,9 +180,32 @@ public final class ModelWeights implements AutoCloseable {
                 FloatSource values = e.dtype().isPalettizable() ? e.floats() : null;
                 weights.add(new Weight(sites.get(e.name()), e.dtype(), values, Payload.of(e.data())));
             }
-            return new ModelWeights(weights, f.metadata(), f);
+            return new ModelWeights(weights, f.metadata(), f.path(), List.of(f.path()), null, f::close);
         } catch (RuntimeException e) {
             f.close();
+            throw e;
+        }
+    }
+
+    private static ModelWeights openOnnx(Path file) throws IOException {
+        OnnxModel m = OnnxModel.open(file);
+        try {
+            if (OnnxCompressedFormat.isCompressed(m)) {
+                throw new ModelFormatException(file, "already holds palettized weights (metadata_props"
+                        + " palettizer.format); decompress it first (palettizer decompress)");
+            }
+            List<Weight> weights = new ArrayList<>();
+            for (OnnxInitializer t : m.initializers()) {
+                if (t.type().dtype() != null) {
+                    FloatSource values = t.type().isPalettizable() ? t.floats() : null;
+                    weights.add(new Weight(t.site(), t.type().dtype(), values, t.stored(), t.transposed()));
+                }
+            }
+            List<Path> files = new ArrayList<>(m.externalFiles());
+            files.addFirst(m.path());
+            return new ModelWeights(weights, m.metadata(), m.path(), files, m, m::close);
+        } catch (RuntimeException e) {
+            m.close();
             throw e;
         }
     }
@@ -131,21 +219,31 @@ public final class ModelWeights implements AutoCloseable {
         return Optional.ofNullable(byName.get(name));
     }
 
-    /** The file's {@code __metadata__}; empty for array-backed models. */
+    /** The safetensors file's {@code __metadata__} or the ONNX model's metadata_props; empty for array-backed models. */
     public Map<String, String> metadata() {
         return metadata;
     }
 
     /** The mapped file behind the weights, if any. */
     public Optional<Path> file() {
-        return file == null ? Optional.empty() : Optional.of(file.path());
+        return Optional.ofNullable(path);
+    }
+
+    /** Every file the weights are mapped from (an ONNX model's external data too), which no output may replace. */
+    List<Path> files() {
+        return files;
+    }
+
+    /** The ONNX model behind the weights, for writing it back; empty for safetensors and arrays. */
+    Optional<OnnxModel> onnx() {
+        return Optional.ofNullable(onnx);
     }
 
     /** Unmaps a file-backed model; closing again, or closing an array-backed model, does nothing. */
     @Override
     public void close() {
-        if (file != null) {
-            file.close();
+        if (unmap != null) {
+            unmap.run();
         }
     }
 
@@ -207,7 +305,7 @@ public final class ModelWeights implements AutoCloseable {
                 WeightSite site = a.site() != null ? a.site() : sites.get(a.name());
                 weights.add(new Weight(site, DType.F32, new FloatArraySource(a.values()), Payload.ofFloats(a.values())));
             }
-            return new ModelWeights(weights, Map.of(), null);
+            return new ModelWeights(weights, Map.of(), null, List.of(), null, null);
         }
     }
 }

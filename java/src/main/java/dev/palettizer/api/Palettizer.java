@@ -105,6 +105,11 @@ public final class Palettizer implements AutoCloseable {
         return models.densePayload(t);
     }
 
+    /** Like {@link #densePayload(PalettizedTensor)}; {@code transposed}: written as the stored [in, out] transpose of the engine's 2-D tensor. */
+    public SafetensorsWriter.Payload densePayload(PalettizedTensor t, boolean transposed) {
+        return models.densePayload(t, transposed);
+    }
+
     /** Palettizes a safetensors file into a compressed safetensors file (written atomically). */
     public List<TensorReport> palettizeFile(Path in, Path out, FileJobOptions job, Progress progress) throws IOException {
         return models.palettize(in, out, job, progress);

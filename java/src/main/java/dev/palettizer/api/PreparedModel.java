@@ -47,7 +47,7 @@ public final class PreparedModel {
         return results;
     }
 
-    /** The compressed tensors, in model order. */
+    /** The compressed tensors, in model order, in the engine's orientation (see {@link ModelWeights.Weight#transposed()}). */
     public Map<String, PalettizedTensor> palettized() {
         return Collections.unmodifiableMap(palettized);
     }
@@ -93,7 +93,7 @@ public final class PreparedModel {
 
     private float[] dense(TensorResult r) {
         if (r.outcome() instanceof Outcome.Palettized p) {
-            return reconstruct.apply(p.tensor());
+            return r.weight().storedOrder(reconstruct.apply(p.tensor()));
         }
         return r.weight().toFloatArray();
     }

@@ -1,15 +1,15 @@
 package dev.palettizer.cli;
 
+import dev.palettizer.io.OnnxModel;
 import dev.palettizer.spec.SpecException;
 import java.nio.file.Path;
-import java.util.Locale;
 
 /** Which format a command reads: ONNX models by their .onnx extension, safetensors otherwise. */
 final class ModelFiles {
     private ModelFiles() {}
 
     static boolean isOnnx(Path file) {
-        return file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".onnx");
+        return OnnxModel.hasOnnxName(file);
     }
 
     /** An ONNX input is written as ONNX, so the output must say so too. */

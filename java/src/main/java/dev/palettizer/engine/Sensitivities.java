@@ -20,6 +20,9 @@ public final class Sensitivities {
     public static float[] normalize(float[] sumSquaredGradients) {
         float[] out = sumSquaredGradients.clone();
         Range r = range(new FloatArraySource(out));
+        if (r.isIdentity()) {
+            return out;
+        }
         for (int i = 0; i < out.length; i++) {
             out[i] = r.apply(out[i]);
         }
@@ -29,6 +32,9 @@ public final class Sensitivities {
     /** A view of {@code raw} normalised element by element as {@link #normalize} does, without a copy. */
     public static FloatSource normalized(FloatSource raw) {
         Range r = range(raw);
+        if (r.isIdentity()) {
+            return raw;
+        }
         return new FloatSource() {
             @Override
             public long size() {
@@ -50,8 +56,20 @@ public final class Sensitivities {
         };
     }
 
-    /** Largest and smallest non-zero scaled values, which define the mapping. */
-    private record Range(float max, float minNonZero) {
+    /**
+     * Largest scaled value and the smallest non-zero one relative to it, which define the mapping, and
+     * whether there are zeros to replace.
+     */
+    private record Range(float max, float minNonZero, boolean zeros) {
+        /**
+         * Values normalised already (largest exactly 1, none zero or below the clip), such as a saved
+         * sensitivity file, map to themselves; skipping the arithmetic keeps them bit for bit, as the
+         * seed uses a loaded file as it is.
+         */
+        boolean isIdentity() {
+            return max == 100f && !zeros && minNonZero >= CLIP;
+        }
+
         float apply(float raw) {
             if (max == 0) {
                 return 1f;
@@ -68,6 +86,7 @@ public final class Sensitivities {
         float[] buf = new float[CHUNK];
         float max = 0;
         float min = Float.POSITIVE_INFINITY;
+        boolean zeros = false;
         for (long off = 0; off < raw.size(); off += CHUNK) {
             int len = (int) Math.min(CHUNK, raw.size() - off);
             raw.read(off, buf, 0, len);
@@ -80,9 +99,11 @@ public final class Sensitivities {
                 max = Math.max(max, v);
                 if (v > 0) {
                     min = Math.min(min, v);
+                } else {
+                    zeros = true;
                 }
             }
         }
-        return new Range(max, max == 0 ? 1f : min / max);
+        return new Range(max, max == 0 ? 1f : min / max, zeros);
     }
 }

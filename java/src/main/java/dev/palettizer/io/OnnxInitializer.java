@@ -1,13 +1,18 @@
 package dev.palettizer.io;
 
 import ai.onnx.proto.OnnxMl.TensorProto;
+import dev.palettizer.io.SafetensorsWriter.Payload;
 import dev.palettizer.model.DType;
 import dev.palettizer.model.FloatSource;
 import dev.palettizer.model.Floats;
 import dev.palettizer.model.SegmentSource;
 import dev.palettizer.model.TransposedSource;
 import dev.palettizer.model.WeightSite;
+import java.io.IOException;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.WritableByteChannel;
 import java.nio.file.Path;
 import java.util.Arrays;
 
@@ -100,6 +105,19 @@ public final class OnnxInitializer {
         return transposed ? new TransposedSource(floats(), shape[0], shape[1]) : floats();
     }
 
+    /**
+     * The elements as little-endian bytes of {@code type().dtype()}, as a safetensors file stores them:
+     * raw or external data as mapped, a typed field (float_data, int32_data, ...) encoded as written.
+     *
+     * @throws IllegalArgumentException if the type has no engine dtype (strings, complex, sub-byte types)
+     */
+    public Payload stored() {
+        if (type.dtype() == null) {
+            throw new IllegalArgumentException("tensor '" + name + "': data_type " + type + " has no safetensors dtype");
+        }
+        return bytes != null ? Payload.of(bytes) : new TypedFieldPayload(this);
+    }
+
     boolean external() {
         return external;
     }
@@ -117,6 +135,57 @@ public final class OnnxInitializer {
     @Override
     public String toString() {
         return name + " " + type + Arrays.toString(shape);
+    }
+
+    /**
+     * A typed field's values in the tensor's dtype, little-endian: int32_data holds the 8- and 16-bit
+     * types in its low bits, uint64_data holds UINT32 and UINT64.
+     */
+    private record TypedFieldPayload(OnnxInitializer t) implements Payload {
+        @Override
+        public long byteSize() {
+            return t.elementCount() * t.type.dtype().byteSize();
+        }
+
+        @Override
+        public void writeTo(WritableByteChannel out) throws IOException {
+            TensorProto p = t.proto;
+            long count = switch (t.type) {
+                case FLOAT -> p.getFloatDataCount();
+                case INT64 -> p.getInt64DataCount();
+                case DOUBLE -> p.getDoubleDataCount();
+                case UINT32, UINT64 -> p.getUint64DataCount();
+                default -> p.getInt32DataCount();
+            };
+            if (count != t.elementCount()) {
+                throw new ModelFormatException(t.file, t.name, "typed data field holds " + count + " values but dims "
+                        + Arrays.toString(t.shape) + " need " + t.elementCount());
+            }
+            int size = t.type.dtype().byteSize();
+            ByteBuffer buf = ByteBuffer.allocate((int) Math.min(byteSize(), 1 << 16)).order(ByteOrder.LITTLE_ENDIAN);
+            for (int i = 0; i < count; i++) {
+                if (buf.remaining() < size) {
+                    Payloads.writeFully(out, buf.flip());
+                    buf.clear();
+                }
+                switch (t.type) {
+                    case FLOAT -> buf.putFloat(p.getFloatData(i));
+                    case INT64 -> buf.putLong(p.getInt64Data(i));
+                    case DOUBLE -> buf.putDouble(p.getDoubleData(i));
+                    case UINT32 -> buf.putInt((int) p.getUint64Data(i));
+                    case UINT64 -> buf.putLong(p.getUint64Data(i));
+                    default -> {
+                        int v = p.getInt32Data(i);
+                        switch (size) {
+                            case 1 -> buf.put((byte) v);
+                            case 2 -> buf.putShort((short) v);
+                            default -> buf.putInt(v);
+                        }
+                    }
+                }
+            }
+            Payloads.writeFully(out, buf.flip());
+        }
     }
 
     /** float_data of a FLOAT tensor. */

@@ -104,6 +104,11 @@ public final class OnnxModel implements AutoCloseable {
         }
     }
 
+    /** Whether {@code file} is named as an ONNX model ({@code .onnx}, any case); other model files are safetensors. */
+    public static boolean hasOnnxName(Path file) {
+        return file.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".onnx");
+    }
+
     public Path path() {
         return path;
     }

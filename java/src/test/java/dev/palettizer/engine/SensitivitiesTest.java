@@ -35,4 +35,19 @@ class SensitivitiesTest {
         assertThrows(TensorDataException.class, () -> Sensitivities.normalize(new float[] {1f, -1f}));
         assertThrows(TensorDataException.class, () -> Sensitivities.normalize(new float[] {Float.NaN}));
     }
+
+    /** A saved sensitivity file is normalised already; loading it normalises again without changing a bit. */
+    @Test
+    void normalisingNormalisedValuesKeepsEveryBit() {
+        float[] raw = Oracle.uniform(10_000, 5);
+        for (int i = 0; i < raw.length; i++) {
+            raw[i] = raw[i] * raw[i] * 3.7e-3f;
+        }
+        raw[3] = 0;
+        float[] once = Sensitivities.normalize(raw);
+        assertArrayEquals(once, Sensitivities.normalize(once));
+        float[] viewed = new float[once.length];
+        Sensitivities.normalized(new FloatArraySource(once)).read(0, viewed, 0, viewed.length);
+        assertArrayEquals(once, viewed);
+    }
 }

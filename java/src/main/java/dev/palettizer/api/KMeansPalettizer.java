@@ -41,7 +41,8 @@ import java.util.stream.Collectors;
  * {@link #prepare} clusters every weight the resolver (a config) gives a spec, {@link #calibrate}
  * takes the trainer's gradients and recomputes the LUTs weighted by them, {@link #saveSensitivities}
  * keeps those for a later {@code prepare}, and {@link #finalize(ExportFormat, Path, FinalizeOptions)}
- * writes the compressed model. The model's weights are read, never modified. Holds a worker pool from
+ * writes the compressed model: a safetensors file, or for a model opened from ONNX a compressed or
+ * dense ONNX model. The model's weights are read, never modified. Holds a worker pool from
  * {@code prepare} on: close it when done. Thread-safe.
  *
  * <pre>{@code

@@ -6,12 +6,17 @@ import java.util.concurrent.RecursiveAction;
 /**
  * Optimal weighted k-means of sorted distinct 1-D points, by the dynamic program over prefix sums
  * with the divide-and-conquer argmin optimisation (Wu 1991; Gronlund et al. 2017):
- * O(k n log n) time, O(n) memory for the cost alone, plus k*n ints to recover the clusters.
+ * O(k n log n) time, O(n) memory for the cost alone. Recovering the clusters needs each layer's
+ * split points, k*n ints; when those exceed {@link #SPLIT_TABLE_BUDGET} (8-bit exact on millions of
+ * distinct values: gigabytes), layers are recomputed block by block from checkpointed cost rows,
+ * which bounds the memory near 2 sqrt(2k) rows at twice the time, with the same result.
  * Ties go to the smaller split point, so the result is deterministic.
  */
 public final class OptimalKMeans1D {
     /** Below this many columns a layer's recursion stays on one thread. */
     private static final int PARALLEL_MIN = 1 << 16;
+    /** Bytes of split points kept at once before switching to checkpointed recomputation. */
+    static final long SPLIT_TABLE_BUDGET = 256L << 20;
 
     private final int n;
     private final double[] values;
@@ -65,51 +70,100 @@ public final class OptimalKMeans1D {
 
     /** The optimal centroids in ascending order: min(k, n) of them. */
     public double[] centroids(int k) {
+        return centroids(k, SPLIT_TABLE_BUDGET);
+    }
+
+    /** {@link #centroids(int)} keeping at most about {@code splitTableBudget} bytes of split points at once. */
+    double[] centroids(int k, long splitTableBudget) {
         if (k >= n) {
             // Each point is its own cluster: return it exactly rather than through the prefix sums.
             return values.clone();
         }
-        int m = k;
-        int[][] split = new int[m][];
-        solve(m, split);
-        double[] out = new double[m];
-        int to = n;
-        for (int c = m - 1; c >= 0; c--) {
-            int from = c == 0 ? 0 : split[c][to];
-            out[c] = (s1[to] - s1[from]) / (w[to] - w[from]) + mean;
-            to = from;
+        if (k <= 0) {
+            return new double[0];
         }
+        int m = k;
+        int layers = m - 1;
+        long layerBytes = 4L * (n + 1);
+        int block = layers * layerBytes <= splitTableBudget ? Math.max(layers, 1)
+                : (int) Math.max(1, Math.ceil(Math.sqrt(2.0 * layers)));
+        // Cost rows at the start of every block (row 0 is the first); the forward pass stops at the last block.
+        int blocks = layers == 0 ? 0 : (layers + block - 1) / block;
+        double[][] checkpoints = new double[Math.max(blocks, 1)][];
+        double[] row = firstRow();
+        checkpoints[0] = row;
+        double[] cur = new double[n + 1];
+        for (int c = 1; c < (blocks - 1) * block + 1; c++) {
+            layer(row, cur, null, c);
+            if (c % block == 0) {
+                checkpoints[c / block] = cur.clone();
+            }
+            double[] t = row;
+            row = cur;
+            cur = t == checkpoints[0] ? new double[n + 1] : t;
+        }
+
+        double[] out = new double[m];
+        int[][] split = new int[Math.min(block, Math.max(layers, 1))][];
+        int to = n;
+        for (int b = blocks - 1; b >= 0; b--) {
+            int first = b * block + 1;
+            int last = Math.min((b + 1) * block, layers);
+            double[] prev = checkpoints[b].clone();
+            double[] next = new double[n + 1];
+            for (int c = first; c <= last; c++) {
+                int[] arg = split[c - first] != null ? split[c - first] : new int[n + 1];
+                layer(prev, next, arg, c);
+                split[c - first] = arg;
+                double[] t = prev;
+                prev = next;
+                next = t;
+            }
+            for (int c = last; c >= first; c--) {
+                int from = split[c - first][to];
+                out[c] = (s1[to] - s1[from]) / (w[to] - w[from]) + mean;
+                to = from;
+            }
+            checkpoints[b] = null;
+        }
+        out[0] = (s1[to] - s1[0]) / (w[to] - w[0]) + mean;
         return out;
     }
 
     /** The optimal weighted SSE with k clusters, without keeping the clusters (O(n) memory). */
     public double optimalCost(int k) {
         int m = Math.min(k, n);
-        return m == 0 ? 0 : solve(m, null);
-    }
-
-    private double solve(int m, int[][] split) {
-        double[] prev = new double[n + 1];
-        for (int j = 1; j <= n; j++) {
-            prev[j] = cost(0, j);
+        if (m == 0) {
+            return 0;
         }
+        double[] prev = firstRow();
         double[] cur = new double[n + 1];
         for (int c = 1; c < m; c++) {
-            int[] arg = new int[n + 1];
-            Layer layer = new Layer(prev, cur, arg, c, c + 1, n, c, n - 1);
-            if (n >= PARALLEL_MIN) {
-                layer.invoke();
-            } else {
-                layer.compute();
-            }
-            if (split != null) {
-                split[c] = arg;
-            }
+            layer(prev, cur, null, c);
             double[] t = prev;
             prev = cur;
             cur = t;
         }
         return prev[n];
+    }
+
+    /** Costs of one cluster over the first j points. */
+    private double[] firstRow() {
+        double[] row = new double[n + 1];
+        for (int j = 1; j <= n; j++) {
+            row[j] = cost(0, j);
+        }
+        return row;
+    }
+
+    /** Fills layer c's costs into {@code cur} from layer c - 1's in {@code prev}, and its split points into {@code arg} unless null. */
+    private void layer(double[] prev, double[] cur, int[] arg, int c) {
+        Layer layer = new Layer(prev, cur, arg, c, c + 1, n, c, n - 1);
+        if (n >= PARALLEL_MIN) {
+            layer.invoke();
+        } else {
+            layer.compute();
+        }
     }
 
     /** Fills cur[j] for j in [lo, hi] given that the best split point lies in [optLo, optHi]. */
@@ -151,7 +205,9 @@ public final class OptimalKMeans1D {
                 }
             }
             cur[mid] = bestCost;
-            arg[mid] = best;
+            if (arg != null) {
+                arg[mid] = best;
+            }
             Layer left = new Layer(prev, cur, arg, c, lo, mid - 1, optLo, best);
             Layer right = new Layer(prev, cur, arg, c, mid + 1, hi, best, optHi);
             if (hi - lo > PARALLEL_MIN && ForkJoinTask.inForkJoinPool()) {

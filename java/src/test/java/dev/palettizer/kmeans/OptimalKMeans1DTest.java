@@ -101,6 +101,28 @@ class OptimalKMeans1DTest {
         assertEquals(cost, sse(x, w, c), 1e-9 * cost);
     }
 
+    /**
+     * Past the split-table budget the layers are recomputed block by block from checkpoints: the
+     * centroids are the full table's bit for bit, for block sizes that divide the layers and that do not.
+     */
+    @Test
+    void checkpointedRecoveryGivesTheFullTablesCentroids() {
+        SplittableRandom r = new SplittableRandom(9);
+        double[] x = r.doubles(3_000, -1, 1).sorted().distinct().toArray();
+        double[] w = r.doubles(x.length, 0.1, 1).toArray();
+        OptimalKMeans1D dp = new OptimalKMeans1D(x, w);
+        for (int k : new int[] {1, 2, 3, 9, 16, 64, 256}) {
+            double[] full = dp.centroids(k, Long.MAX_VALUE);
+            assertEquals(k, full.length);
+            for (long budget : new long[] {0, 4L * (x.length + 1) * 3}) {
+                assertArrayEquals(full, dp.centroids(k, budget), 0, "k " + k + ", budget " + budget);
+            }
+        }
+        double[] big = r.doubles(200_000, -1, 1).sorted().distinct().toArray();
+        OptimalKMeans1D parallel = new OptimalKMeans1D(big, r.doubles(big.length, 0.1, 1).toArray());
+        assertArrayEquals(parallel.centroids(32, Long.MAX_VALUE), parallel.centroids(32, 0), 0, "parallel layers");
+    }
+
     @Test
     void rejectsUnsortedValuesAndNonPositiveWeights() {
         assertThrows(IllegalArgumentException.class, () -> new OptimalKMeans1D(new double[] {1, 0}, new double[] {1, 1}));

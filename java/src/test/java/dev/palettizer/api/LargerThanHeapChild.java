@@ -10,8 +10,8 @@ import java.nio.file.Path;
 
 /**
  * Run by {@link LargerThanHeapTest} in a JVM with a small heap: prepares and finalizes (with a mmap
- * folder) a safetensors model larger than that heap, then prints one line of figures.
- * Arguments: model file, output file, mmap folder.
+ * folder) a model larger than that heap, then prints one line of figures.
+ * Arguments: model file (safetensors, or ONNX by its name), output file, mmap folder, export format.
  */
 public final class LargerThanHeapChild {
     private LargerThanHeapChild() {}
@@ -20,6 +20,7 @@ public final class LargerThanHeapChild {
         Path in = Path.of(args[0]);
         Path out = Path.of(args[1]);
         Path mmap = Path.of(args[2]);
+        ExportFormat format = ExportFormat.valueOf(args[3]);
         WeightDecision fourBit = WeightDecision.palettize(PalettizationSpec.defaults(), true, 4, "2-D weights");
         int palettized;
         long mappedElements = 0;
@@ -28,7 +29,7 @@ public final class LargerThanHeapChild {
                      ? fourBit : WeightDecision.leave("not 2-D"))) {
             palettized = palettizer.prepare(PrepareOptions.defaults().withWorkers(2)
                     .withProgress(ProgressOutput.NONE)).palettized().size();
-            try (FinalizedModel f = palettizer.finalize(ExportFormat.COMPRESSED_SAFETENSORS, out,
+            try (FinalizedModel f = palettizer.finalize(format, out,
                     FinalizeOptions.defaults().withMmapDir(mmap))) {
                 for (ModelWeights.Weight w : f.mapped().orElseThrow().weights()) {
                     mappedElements += w.elementCount();

@@ -10,6 +10,7 @@ import dev.palettizer.io.SafetensorsWriter.Payload;
 import dev.palettizer.model.DType;
 import dev.palettizer.model.FloatArraySource;
 import dev.palettizer.model.FloatSource;
+import dev.palettizer.model.Shapes;
 import dev.palettizer.model.TransposedSource;
 import dev.palettizer.model.WeightSite;
 import dev.palettizer.spec.SpecException;
@@ -77,11 +78,7 @@ public final class ModelWeights implements AutoCloseable {
         }
 
         public long elementCount() {
-            long n = 1;
-            for (long d : site.shape()) {
-                n = Math.multiplyExact(n, d);
-            }
-            return n;
+            return Shapes.elementCount(site.shape());
         }
 
         /** Whether the elements can be read as floats (and so palettized): F32, F16, BF16. */
@@ -125,14 +122,9 @@ public final class ModelWeights implements AutoCloseable {
             if (!transposed) {
                 return engineOrder;
             }
-            int rows = (int) shape()[0];
-            int cols = (int) shape()[1];
+            long[] engine = engineShape();
             float[] out = new float[engineOrder.length];
-            for (int r = 0; r < rows; r++) {
-                for (int c = 0; c < cols; c++) {
-                    out[r * cols + c] = engineOrder[c * rows + r];
-                }
-            }
+            new TransposedSource(new FloatArraySource(engineOrder), engine[0], engine[1]).read(0, out, 0, out.length);
             return out;
         }
     }
@@ -271,14 +263,11 @@ public final class ModelWeights implements AutoCloseable {
 
         private Builder add(String name, long[] shape, float[] values, WeightSite site) {
             Objects.requireNonNull(values, "values");
-            long n = 1;
-            for (long d : shape) {
-                if (d < 0) {
-                    throw new SpecException("tensor '" + name + "': shape " + Arrays.toString(shape)
-                            + " has a negative dimension");
-                }
-                n = Math.multiplyExact(n, d);
+            if (Arrays.stream(shape).anyMatch(d -> d < 0)) {
+                throw new SpecException("tensor '" + name + "': shape " + Arrays.toString(shape)
+                        + " has a negative dimension");
             }
+            long n = Shapes.elementCount(shape);
             if (n != values.length) {
                 throw new SpecException("tensor '" + name + "': shape " + Arrays.toString(shape)
                         + " needs " + n + " values but the array holds " + values.length);

@@ -32,6 +32,21 @@ public final class DistinctValuesBuilder {
         return new WeightedValues(Arrays.copyOf(values, n), Arrays.copyOf(weights, n));
     }
 
+    /**
+     * The distinct values of {@code groups} groups sorted on a device, {@code perGroup} (value, weight)
+     * pairs each, one group after another, into {@code out[outFrom...]}.
+     */
+    public static void fromSortedGroups(float[] values, double[] weights, int perGroup, int groups,
+                                        WeightedValues[] out, int outFrom) {
+        for (int g = 0; g < groups; g++) {
+            DistinctValuesBuilder b = new DistinctValuesBuilder(perGroup);
+            for (int j = g * perGroup; j < (g + 1) * perGroup; j++) {
+                b.add(values[j], weights[j]);
+            }
+            out[outFrom + g] = b.build();
+        }
+    }
+
     /** The distinct values of a dense histogram (summed weight per 16-bit pattern of {@code key}). */
     public static WeightedValues fromDense(double[] hist, ValueKey key) {
         int[] order = FloatOrder.of(key);

@@ -2,6 +2,7 @@ package dev.palettizer.engine;
 
 import dev.palettizer.io.SafetensorsWriter;
 import dev.palettizer.model.DType;
+import dev.palettizer.model.Shapes;
 import java.io.IOException;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.Path;
@@ -43,10 +44,7 @@ public final class SyntheticModel {
     }
 
     private static SafetensorsWriter.Tensor tensor(String name, DType dtype, long seed, int salt, long... shape) {
-        long n = 1;
-        for (long d : shape) {
-            n *= d;
-        }
+        long n = Shapes.elementCount(shape);
         long count = n;
         long rowLength = shape.length > 1 ? shape[1] : n;
         SafetensorsWriter.Payload payload = new SafetensorsWriter.Payload() {

@@ -3,15 +3,13 @@ package dev.palettizer.engine;
 import dev.palettizer.model.DType;
 import dev.palettizer.model.FloatArraySource;
 import dev.palettizer.model.FloatSource;
+import dev.palettizer.model.Shapes;
 import java.util.Arrays;
 
 /** One tensor to palettize: its values and optional per-element sensitivities (same shape). */
 public record TensorInput(String name, DType dtype, long[] shape, FloatSource values, FloatSource sensitivities) {
     public TensorInput {
-        long n = 1;
-        for (long d : shape) {
-            n *= d;
-        }
+        long n = Shapes.elementCount(shape);
         if (values.size() != n) {
             throw new IllegalArgumentException("tensor '" + name + "': shape " + Arrays.toString(shape) + " needs "
                     + n + " values, got " + values.size());

@@ -6,6 +6,7 @@ import dev.palettizer.model.DType;
 import dev.palettizer.model.FloatSource;
 import dev.palettizer.model.Floats;
 import dev.palettizer.model.SegmentSource;
+import dev.palettizer.model.Shapes;
 import dev.palettizer.model.TransposedSource;
 import dev.palettizer.model.WeightSite;
 import java.io.IOException;

@@ -1,5 +1,6 @@
 package dev.palettizer.io;
 
+import dev.palettizer.model.Shapes;
 import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
@@ -22,6 +23,7 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -106,7 +108,7 @@ public final class OnnxModel implements AutoCloseable {
 
     /** Whether {@code file} is named as an ONNX model ({@code .onnx}, any case); other model files are safetensors. */
     public static boolean hasOnnxName(Path file) {
-        return file.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".onnx");
+        return file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".onnx");
     }
 
     public Path path() {

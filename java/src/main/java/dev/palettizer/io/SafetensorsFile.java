@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.palettizer.model.DType;
 import dev.palettizer.model.FloatSource;
 import dev.palettizer.model.SegmentSource;
+import dev.palettizer.model.Shapes;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

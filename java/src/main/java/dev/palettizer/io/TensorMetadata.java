@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.palettizer.model.DType;
 import dev.palettizer.model.ErrorStats;
 import dev.palettizer.model.PalettizedTensor;
+import dev.palettizer.model.Shapes;
 import dev.palettizer.spec.Granularity;
 import dev.palettizer.spec.LutDType;
 import dev.palettizer.spec.LutQuantSpec;

@@ -82,52 +82,60 @@ public final class OptimalKMeans1D {
         if (k <= 0) {
             return new double[0];
         }
-        int m = k;
-        int layers = m - 1;
-        long layerBytes = 4L * (n + 1);
-        int block = layers * layerBytes <= splitTableBudget ? Math.max(layers, 1)
-                : (int) Math.max(1, Math.ceil(Math.sqrt(2.0 * layers)));
-        // Cost rows at the start of every block (row 0 is the first); the forward pass stops at the last block.
-        int blocks = layers == 0 ? 0 : (layers + block - 1) / block;
-        double[][] checkpoints = new double[Math.max(blocks, 1)][];
-        double[] row = firstRow();
-        checkpoints[0] = row;
-        double[] cur = new double[n + 1];
-        for (int c = 1; c < (blocks - 1) * block + 1; c++) {
-            layer(row, cur, null, c);
-            if (c % block == 0) {
-                checkpoints[c / block] = cur.clone();
-            }
-            double[] t = row;
-            row = cur;
-            cur = t == checkpoints[0] ? new double[n + 1] : t;
-        }
-
-        double[] out = new double[m];
-        int[][] split = new int[Math.min(block, Math.max(layers, 1))][];
+        double[] out = new double[k];
         int to = n;
-        for (int b = blocks - 1; b >= 0; b--) {
-            int first = b * block + 1;
-            int last = Math.min((b + 1) * block, layers);
-            double[] prev = checkpoints[b].clone();
-            double[] next = new double[n + 1];
-            for (int c = first; c <= last; c++) {
-                int[] arg = split[c - first] != null ? split[c - first] : new int[n + 1];
-                layer(prev, next, arg, c);
-                split[c - first] = arg;
-                double[] t = prev;
-                prev = next;
-                next = t;
+        int layers = k - 1;
+        if (layers > 0) {
+            int block = layers * 4L * (n + 1) <= splitTableBudget ? layers : (int) Math.ceil(Math.sqrt(2.0 * layers));
+            int blocks = (layers + block - 1) / block;
+            double[][] checkpoints = checkpoints(blocks, block);
+            int[][] split = new int[block][n + 1];
+            // Last block first: recompute its layers from its checkpoint, keeping their split points, and walk back.
+            for (int b = blocks - 1; b >= 0; b--) {
+                int first = b * block + 1;
+                int last = Math.min((b + 1) * block, layers);
+                double[] prev = checkpoints[b];
+                checkpoints[b] = null;
+                double[] next = new double[n + 1];
+                for (int c = first; c <= last; c++) {
+                    layer(prev, next, split[c - first], c);
+                    double[] t = prev;
+                    prev = next;
+                    next = t;
+                }
+                for (int c = last; c >= first; c--) {
+                    int from = split[c - first][to];
+                    out[c] = centroid(from, to);
+                    to = from;
+                }
             }
-            for (int c = last; c >= first; c--) {
-                int from = split[c - first][to];
-                out[c] = (s1[to] - s1[from]) / (w[to] - w[from]) + mean;
-                to = from;
-            }
-            checkpoints[b] = null;
         }
-        out[0] = (s1[to] - s1[0]) / (w[to] - w[0]) + mean;
+        out[0] = centroid(0, to);
         return out;
+    }
+
+    /** The cost rows at the start of each of {@code blocks} blocks of {@code block} layers: 0, block, 2 block, ... */
+    private double[][] checkpoints(int blocks, int block) {
+        double[][] rows = new double[blocks][];
+        rows[0] = firstRow();
+        double[] prev = rows[0];
+        double[] spare = null;
+        for (int c = 1; c <= (blocks - 1) * block; c++) {
+            double[] cur = spare != null ? spare : new double[n + 1];
+            layer(prev, cur, null, c);
+            if (c % block == 0) {
+                rows[c / block] = cur;
+            }
+            // Row c - 1 is free for the next layer unless it is a checkpoint.
+            spare = (c - 1) % block == 0 ? null : prev;
+            prev = cur;
+        }
+        return rows;
+    }
+
+    /** Weighted mean of points [from, to). */
+    private double centroid(int from, int to) {
+        return (s1[to] - s1[from]) / (w[to] - w[from]) + mean;
     }
 
     /** The optimal weighted SSE with k clusters, without keeping the clusters (O(n) memory). */

@@ -24,11 +24,7 @@ public record PalettizedTensor(
         ErrorStats error) {
 
     public long elementCount() {
-        long n = 1;
-        for (long d : shape) {
-            n *= d;
-        }
-        return n;
+        return Shapes.elementCount(shape);
     }
 
     /** Bytes this tensor takes in the compressed file (LUT, indices, scales; not metadata). */

@@ -7,10 +7,7 @@ import dev.palettizer.io.SafetensorsWriter;
 import dev.palettizer.model.DType;
 import dev.palettizer.nativeloader.Availability;
 import dev.palettizer.nativeloader.CudaDriverProbe;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -31,25 +28,8 @@ class CudaCliTest {
     @TempDir
     Path dir;
 
-    private record Run(int exit, String out, String err) {}
-
-    private static synchronized Run inProcess(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            return new Run(Main.run(args), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
-
     /** The CLI in a fresh JVM with {@code -Dpalettizer.probe.disable=disabled}. */
-    private Run forked(String disabled, String... args) throws IOException, InterruptedException {
+    private CliTest.Run forked(String disabled, String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "-Dpalettizer.probe.disable=" + disabled,
                 "-cp", System.getProperty("java.class.path"), Main.class.getName()));
@@ -58,7 +38,7 @@ class CudaCliTest {
         Path err = Files.createTempFile(dir, "err", ".txt");
         Process p = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
         int exit = p.waitFor();
-        return new Run(exit, Files.readString(out), Files.readString(err));
+        return new CliTest.Run(exit, Files.readString(out), Files.readString(err));
     }
 
     private Path model() throws IOException {
@@ -77,7 +57,7 @@ class CudaCliTest {
     void cudaWithoutADriverFailsWithOneLineNamingTheReason() throws IOException {
         noDriverHere();
         Path out = dir.resolve("out.safetensors");
-        Run r = inProcess("palettize", model().toString(), out.toString(), "--backend", "cuda");
+        CliTest.Run r = CliTest.run("palettize", model().toString(), out.toString(), "--backend", "cuda");
         assertEquals(Main.FAILED, r.exit());
         assertEquals("palettizer: error: CUDA is not available: " + NO_DRIVER, r.err().strip());
         assertTrue(Files.notExists(out), "no output");
@@ -86,7 +66,7 @@ class CudaCliTest {
     @Test
     void backendsListsCudaWithItsReasonAndAutoSaysWhyItFellBack() {
         noDriverHere();
-        Run r = inProcess("backends");
+        CliTest.Run r = CliTest.run("backends");
         assertEquals(0, r.exit(), r.err());
         List<String> lines = r.out().lines().toList();
         assertTrue(lines.contains("cuda (rank 0): unavailable: " + NO_DRIVER), r.out());
@@ -95,7 +75,7 @@ class CudaCliTest {
 
     @Test
     void autoFallsBackToJavaAndSaysWhy() throws IOException, InterruptedException {
-        Run r = forked("cuda,opencl", "palettize", model().toString(), dir.resolve("o.safetensors").toString());
+        CliTest.Run r = forked("cuda,opencl", "palettize", model().toString(), dir.resolve("o.safetensors").toString());
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.err().contains("palettizer: backend auto -> java: no usable GPU (cuda: " + DISABLED + "; opencl: "),
                 r.err());
@@ -104,17 +84,17 @@ class CudaCliTest {
     @Test
     void disabledCudaFailsWithOneLineAndIsListedWithItsReason() throws IOException, InterruptedException {
         Path out = dir.resolve("out.safetensors");
-        Run r = forked("cuda", "palettize", model().toString(), out.toString(), "--backend", "cuda");
+        CliTest.Run r = forked("cuda", "palettize", model().toString(), out.toString(), "--backend", "cuda");
         assertEquals(Main.FAILED, r.exit());
         assertEquals("palettizer: error: CUDA is not available: " + DISABLED, r.err().strip());
         assertTrue(Files.notExists(out), "no output");
-        Run listing = forked("cuda,opencl", "backends");
+        CliTest.Run listing = forked("cuda,opencl", "backends");
         assertEquals(0, listing.exit(), listing.err());
         List<String> lines = listing.out().lines().toList();
         assertTrue(lines.contains("cuda (rank 0): unavailable: " + DISABLED), listing.out());
         assertTrue(lines.getLast().startsWith("auto -> java: no usable GPU (cuda: " + DISABLED + "; opencl: "),
                 lines.getLast());
-        Run selftest = forked("cuda", "selftest", "--backend", "cuda");
+        CliTest.Run selftest = forked("cuda", "selftest", "--backend", "cuda");
         assertEquals(Main.FAILED, selftest.exit());
         assertTrue(selftest.err().strip().endsWith("palettizer: error: CUDA is not available: " + DISABLED),
                 selftest.err());

@@ -9,10 +9,7 @@ import dev.palettizer.engine.Equivalence;
 import dev.palettizer.io.SafetensorsFile;
 import dev.palettizer.io.SafetensorsWriter;
 import dev.palettizer.model.DType;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Assumptions;
@@ -34,23 +31,6 @@ class OpenClCliTest {
         OpenClBackendProvider provider = new OpenClBackendProvider();
         Assumptions.assumeTrue(provider.devices().stream().anyMatch(d -> d.availability().available()),
                 () -> "OpenCL CLI tests skipped: no usable OpenCL device (" + provider.devices() + ")");
-    }
-
-    private record Run(int exit, String out, String err) {}
-
-    private static synchronized Run run(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            return new Run(Main.run(args), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
     }
 
     private Path model() throws IOException {
@@ -77,9 +57,9 @@ class OpenClCliTest {
         String[] args = new String[spec.length + 5];
         System.arraycopy(new String[] {"palettize", in.toString(), packed.toString(), "--backend", backend}, 0, args, 0, 5);
         System.arraycopy(spec, 0, args, 5, spec.length);
-        Run p = run(args);
+        CliTest.Run p = CliTest.run(args);
         assertEquals(0, p.exit(), p.err());
-        Run d = run("decompress", packed.toString(), dense.toString(), "--backend", backend);
+        CliTest.Run d = CliTest.run("decompress", packed.toString(), dense.toString(), "--backend", backend);
         assertEquals(0, d.exit(), d.err());
         try (SafetensorsFile f = SafetensorsFile.open(dense)) {
             float[] out = new float[300 * 257 + 64 * 96];
@@ -111,7 +91,7 @@ class OpenClCliTest {
 
     @Test
     void selftestPrintsItsTableAndPasses() {
-        Run r = run("selftest", "--backend", "opencl");
+        CliTest.Run r = CliTest.run("selftest", "--backend", "opencl");
         assertEquals(0, r.exit(), r.out() + r.err());
         int families = Equivalence.families().size();
         assertTrue(r.out().contains(families + " of " + families + " families pass"), r.out());
@@ -120,7 +100,7 @@ class OpenClCliTest {
 
     @Test
     void selftestOfAnUnknownBackendFailsWithTheChoices() {
-        Run r = run("selftest", "--backend", "nosuch");
+        CliTest.Run r = CliTest.run("selftest", "--backend", "nosuch");
         assertEquals(Main.FAILED, r.exit());
         assertTrue(r.err().contains("unknown backend 'nosuch'") && r.err().contains("opencl"), r.err());
     }

@@ -323,13 +323,7 @@ public final class CudaBackend implements Backend {
             sync(s);
             float[] v = s.floats(Slot.VALUES, n);
             double[] w = s.doubles(Slot.WEIGHTS, n);
-            for (int g = g0; g < g1; g++) {
-                DistinctValuesBuilder b = new DistinctValuesBuilder((int) m);
-                for (int j = (int) ((g - g0) * m); j < (g - g0 + 1) * m; j++) {
-                    b.add(v[j], w[j]);
-                }
-                out[g - fromGroup] = b.build();
-            }
+            DistinctValuesBuilder.fromSortedGroups(v, w, (int) m, g1 - g0, out, g0 - fromGroup);
         }
         return out;
     }

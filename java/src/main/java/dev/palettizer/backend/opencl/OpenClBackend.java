@@ -199,13 +199,7 @@ public final class OpenClBackend implements Backend {
             cl.launch(kernels.histogramSorted(), g1 - g0, wg);
             float[] v = io.readFloats(values, (g1 - g0) * m);
             double[] w = io.readDoubles(weights, (g1 - g0) * m);
-            for (int g = g0; g < g1; g++) {
-                DistinctValuesBuilder b = new DistinctValuesBuilder((int) m);
-                for (int j = (int) ((g - g0) * m); j < (g - g0 + 1) * m; j++) {
-                    b.add(v[j], w[j]);
-                }
-                out[g - fromGroup] = b.build();
-            }
+            DistinctValuesBuilder.fromSortedGroups(v, w, (int) m, g1 - g0, out, g0 - fromGroup);
         }
         return out;
     }

@@ -118,6 +118,15 @@ def vector_case(args):
             "centroid_sums_index_add": timed(centroid_sums, args.warmup, args.repeat)}
 
 
+def bandwidth(args):
+    """The copy ceiling of this card: a 4 GiB device-to-device copy, bytes read plus bytes written."""
+    src = torch.rand(1 << 30, device="cuda")
+    dst = torch.empty_like(src)
+    t = timed(lambda: dst.copy_(src), args.warmup, args.repeat)
+    t["gb_per_s"] = 2 * src.numel() * 4 / (t["median_ms"] * 1e6)
+    return t
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--cases", default="per-tensor-1e9,grouped-32-14336x4096,vector-cd4-8bit")
@@ -125,7 +134,8 @@ def main():
     p.add_argument("--repeat", type=int, default=10)
     p.add_argument("--out", help="also write the JSON here")
     args = p.parse_args()
-    out = {"device": torch.cuda.get_device_name(), "torch": torch.__version__, "cases": {}}
+    out = {"device": torch.cuda.get_device_name(), "torch": torch.__version__, "copy": bandwidth(args), "cases": {}}
+    torch.cuda.empty_cache()
     for case in args.cases.split(","):
         if case == "per-tensor-1e9":
             out["cases"][case] = scalar_case(BILLION, None, args)

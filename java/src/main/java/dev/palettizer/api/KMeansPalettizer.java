@@ -10,12 +10,8 @@ import dev.palettizer.engine.TensorDataException;
 import dev.palettizer.engine.TensorInput;
 import dev.palettizer.engine.ClusterMode;
 import dev.palettizer.engine.TensorJob;
-import dev.palettizer.io.CompressedWriter;
 import dev.palettizer.io.FloatSourcePayload;
 import dev.palettizer.io.ModelFormatException;
-import dev.palettizer.io.OnnxInitializer;
-import dev.palettizer.io.OnnxModel;
-import dev.palettizer.io.OnnxWriter;
 import dev.palettizer.io.SafetensorsFile;
 import dev.palettizer.io.SafetensorsWriter;
 import dev.palettizer.model.DType;
@@ -24,7 +20,6 @@ import dev.palettizer.model.FloatSource;
 import dev.palettizer.spec.SpecResolver;
 import dev.palettizer.spec.WeightDecision;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -54,8 +49,6 @@ import java.util.stream.Collectors;
  * }</pre>
  */
 public final class KMeansPalettizer implements AutoCloseable {
-    private static final String FORMAT_METADATA_PREFIX = "palettizer.";
-
     private final ModelWeights model;
     private final SpecResolver resolver;
     private final Object lock = new Object();
@@ -247,17 +240,7 @@ public final class KMeansPalettizer implements AutoCloseable {
             if (calibration != null) {
                 throw new IllegalStateException("a calibration is open; close it before finalizing");
             }
-            switch (format) {
-                case COMPRESSED_SAFETENSORS -> writeCompressed(p, output);
-                case ONNX, DENSE_ONNX -> writeOnnx(p, output, format == ExportFormat.ONNX);
-            }
-            if (options.mmapDir() == null) {
-                return new FinalizedModel(format, output, null);
-            }
-            Files.createDirectories(options.mmapDir());
-            Path dense = options.mmapDir().resolve(stem(output) + ".weights.safetensors");
-            writeDense(p, dense, output);
-            return new FinalizedModel(format, output, ModelWeights.open(dense));
+            return new ModelExport(model, p.engine, inputs(p), p.model::palettized).finalize(format, output, options);
         }
     }
 
@@ -393,82 +376,6 @@ public final class KMeansPalettizer implements AutoCloseable {
         }
     }
 
-    /** Writes the compressed safetensors file: palettized tensors in the compressed layout, the rest as they are. */
-    private void writeCompressed(Prepared p, Path output) throws IOException {
-        if (model.onnx().isPresent()) {
-            throw new UnsupportedOperationException(model.file().orElseThrow() + " is an ONNX model: finalize it to"
-                    + " ExportFormat.ONNX (compressed, expanded in the graph) or DENSE_ONNX; compressed safetensors"
-                    + " are written for safetensors and array models");
-        }
-        CompressedWriter writer = new CompressedWriter();
-        inputs(p).forEach(writer::forbidOverwriting);
-        userMetadata().forEach(writer::putMetadata);
-        for (Target t : p.targets) {
-            Weight w = t.weight();
-            var palettized = p.model.palettized(w.name());
-            if (palettized.isPresent()) {
-                writer.addPalettized(palettized.get());
-            } else {
-                writer.addPlain(stored(w));
-            }
-        }
-        writer.write(output);
-    }
-
-    /**
-     * Writes the ONNX model the weights came from, each palettized weight expanded in the graph from its
-     * LUT and indices ({@code compressed}) or replaced by its reconstruction; everything else as it was.
-     */
-    private void writeOnnx(Prepared p, Path output, boolean compressed) throws IOException {
-        OnnxModel source = model.onnx().orElseThrow(() -> new UnsupportedOperationException("ONNX output needs a"
-                + " model opened from an .onnx file (ModelWeights.open): this model has no graph to write; finalize"
-                + " it to ExportFormat.COMPRESSED_SAFETENSORS"));
-        for (Path input : inputs(p)) {
-            if (Files.exists(output) && Files.isSameFile(input, output)) {
-                throw new IllegalArgumentException("output " + output + " is an input of this palettizer (" + input
-                        + "); choose another output file");
-            }
-        }
-        OnnxWriter writer = new OnnxWriter(source);
-        for (Target t : p.targets) {
-            var palettized = p.model.palettized(t.weight().name());
-            if (palettized.isEmpty()) {
-                continue;
-            }
-            OnnxInitializer initializer = source.initializer(t.weight().name()).orElseThrow();
-            if (compressed) {
-                writer.replaceCompressed(initializer, palettized.get());
-            } else {
-                writer.replaceDense(initializer, p.engine.densePayload(palettized.get(), initializer.transposed()));
-            }
-        }
-        writer.write(output);
-    }
-
-    /**
-     * Writes the finalized weights dense, in model order and their original dtypes: palettized ones
-     * rebuilt from their LUTs one at a time as the writer reaches them, the rest as they are.
-     */
-    private void writeDense(Prepared p, Path dense, Path exported) throws IOException {
-        SafetensorsWriter writer = new SafetensorsWriter();
-        inputs(p).forEach(writer::forbidOverwriting);
-        writer.forbidOverwriting(exported);
-        userMetadata().forEach(writer::putMetadata);
-        for (Target t : p.targets) {
-            Weight w = t.weight();
-            var palettized = p.model.palettized(w.name());
-            writer.add(palettized.isPresent()
-                    ? new SafetensorsWriter.Tensor(w.name(), w.dtype(), w.shape(),
-                            p.engine.densePayload(palettized.get(), w.transposed()))
-                    : stored(w));
-        }
-        writer.write(dense);
-    }
-
-    private static SafetensorsWriter.Tensor stored(Weight w) {
-        return new SafetensorsWriter.Tensor(w.name(), w.dtype(), w.shape(), w.stored());
-    }
-
     /** Files this palettizer reads, which no output may replace. */
     private List<Path> inputs(Prepared p) {
         List<Path> inputs = new ArrayList<>(model.files());
@@ -476,23 +383,6 @@ public final class KMeansPalettizer implements AutoCloseable {
             inputs.add(p.sensitivityFile.path());
         }
         return inputs;
-    }
-
-    /** The model file's metadata without the compressed format's own keys, which describe the input's tensors. */
-    private Map<String, String> userMetadata() {
-        Map<String, String> out = new LinkedHashMap<>();
-        model.metadata().forEach((k, v) -> {
-            if (!k.startsWith(FORMAT_METADATA_PREFIX)) {
-                out.put(k, v);
-            }
-        });
-        return out;
-    }
-
-    private static String stem(Path file) {
-        String name = file.getFileName().toString();
-        int dot = name.lastIndexOf('.');
-        return dot > 0 ? name.substring(0, dot) : name;
     }
 
     private Prepared requirePrepared(String what) {

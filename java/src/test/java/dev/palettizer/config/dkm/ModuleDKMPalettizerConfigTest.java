@@ -214,6 +214,7 @@ class ModuleDKMPalettizerConfigTest {
                 arguments("milestone", "99999999999", "99999999999 is not an integer that fits 32 bits"),
                 arguments("cluster_dim", "[2]", "a list is not an integer"),
                 arguments("quant_min", "'-1'", "'-1' is not an integer"),
+                arguments("quant_max", "127.0", "127.0 is not an integer"),
                 arguments("dtype", "8", "8 is not a string"),
                 arguments("cluster_dtype", "f64", "'f64' is not one of {i8, u8, f16, bf16, f32}"),
                 arguments("cluster_dtype", "F32", "'F32' is not one of {i8, u8, f16, bf16, f32}"),
@@ -241,6 +242,14 @@ class ModuleDKMPalettizerConfigTest {
         String key = at.replaceFirst("\\[.*", "");
         SpecException e = assertThrows(SpecException.class, () -> inDocument("{" + key + ": " + yaml + "}"));
         assertEquals(PATH + at + ": " + detail, e.getMessage());
+    }
+
+    @Test
+    void everyParameterHasItsValidationTested() {
+        Set<String> tested = Stream.concat(invalid().map(a -> (String) a.get()[0]),
+                wrongTypes().map(a -> ((String) a.get()[0]).replaceFirst("\\[.*", "")))
+                .collect(Collectors.toCollection(TreeSet::new));
+        assertEquals(new TreeSet<>(DkmFields.NAMES), tested);
     }
 
     @Test

@@ -78,6 +78,7 @@ public record ModuleDKMPalettizerConfig(
     /** The only activation dtype accepted: the seed's default, torch.qint8. */
     public static final String ACTIVATION_DTYPE = "qint8";
 
+    /** The seed's weight_threshold: weights of more than 2048 elements are palettized. */
     public static final long DEFAULT_WEIGHT_THRESHOLD = 2048;
 
     /** The numeric defaults are DkmSpec's, the seed's. */

@@ -1,39 +1,47 @@
 package dev.palettizer.config;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 
 /**
- * A place in a config document, below {@code kmeans_palettization_config}: dot-separated keys, with
- * keys that are not plain words quoted, e.g. {@code module_name_configs."layer.*".op_state_spec.weight}.
- * Error messages and the reasons of decisions name places this way.
+ * A place in a config document, below its root key: dot-separated keys, with keys that are not plain
+ * words quoted, and list positions in brackets, e.g. {@code module_name_configs."layer.*".op_state_spec.weight}
+ * or {@code module_type_configs.Conv2d[1].n_bits}. Error messages and the reasons of decisions name
+ * places this way. Immutable.
  */
-record ConfigPath(List<String> keys) {
-    static final ConfigPath ROOT = new ConfigPath(List.of());
+public final class ConfigPath {
+    public static final ConfigPath ROOT = new ConfigPath("");
     private static final Pattern PLAIN = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
-    ConfigPath {
-        keys = List.copyOf(keys);
+    private final String text;
+
+    private ConfigPath(String text) {
+        this.text = text;
     }
 
-    static ConfigPath of(String... keys) {
-        return new ConfigPath(List.of(keys));
+    public static ConfigPath of(String... keys) {
+        ConfigPath at = ROOT;
+        for (String key : keys) {
+            at = at.resolve(key);
+        }
+        return at;
     }
 
-    ConfigPath resolve(String key) {
-        List<String> next = new ArrayList<>(keys);
-        next.add(key);
-        return new ConfigPath(next);
+    /** The place of {@code key} in the mapping at this place. */
+    public ConfigPath resolve(String key) {
+        return new ConfigPath(isRoot() ? key(key) : text + "." + key(key));
     }
 
-    boolean isRoot() {
-        return keys.isEmpty();
+    /** The place of the {@code i}-th item (from 0) of the list at this place. */
+    public ConfigPath index(int i) {
+        return new ConfigPath(text + "[" + i + "]");
+    }
+
+    public boolean isRoot() {
+        return text.isEmpty();
     }
 
     /** {@code "path: detail"}, or the bare detail at the root. */
-    String describe(String detail) {
+    public String describe(String detail) {
         return isRoot() ? detail : this + ": " + detail;
     }
 
@@ -41,17 +49,28 @@ record ConfigPath(List<String> keys) {
      * A message that already starts with a path relative to this place (as the config records' own
      * validation messages do), made absolute.
      */
-    String prefix(String relativeMessage) {
+    public String prefix(String relativeMessage) {
         return isRoot() ? relativeMessage : this + "." + relativeMessage;
     }
 
-    static String key(String key) {
+    /** A key as a path shows it: bare when it is a plain word, else quoted with {@code \} and {@code "} escaped. */
+    public static String key(String key) {
         return PLAIN.matcher(key).matches() ? key
                 : '"' + key.replace("\\", "\\\\").replace("\"", "\\\"") + '"';
     }
 
     @Override
+    public boolean equals(Object o) {
+        return o instanceof ConfigPath p && text.equals(p.text);
+    }
+
+    @Override
+    public int hashCode() {
+        return text.hashCode();
+    }
+
+    @Override
     public String toString() {
-        return keys.stream().map(ConfigPath::key).collect(Collectors.joining("."));
+        return text;
     }
 }

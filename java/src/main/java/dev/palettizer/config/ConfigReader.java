@@ -6,13 +6,10 @@ import dev.palettizer.spec.LutDType;
 import dev.palettizer.spec.LutQuantSpec;
 import dev.palettizer.spec.PalettizationSpec;
 import dev.palettizer.spec.QScheme;
-import dev.palettizer.spec.SpecException;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.function.Supplier;
 
 /**
  * Turns a parsed YAML or JSON document into a config, strictly: unknown keys, wrong types and bad
@@ -37,54 +34,45 @@ final class ConfigReader {
     private static final Map<String, LutDType> TORCH_LUT_DTYPES = Map.of(
             "float8_e4m3fn", LutDType.FP8_E4M3, "float8_e5m2", LutDType.FP8_E5M2);
 
-    private final String source;
+    private final DocumentReader doc;
 
     ConfigReader(String source) {
-        this.source = source;
+        this.doc = new DocumentReader(source, CONFIG_KEY);
     }
 
     KMeansPalettizerConfig document(JsonNode root) {
-        if (root == null || root.isMissingNode() || root.isNull()) {
-            throw new SpecException(source + ": the document is empty; expected the key " + CONFIG_KEY);
-        }
-        List<String> keys = root.isObject() ? names(root) : List.of();
-        if (!keys.equals(List.of(CONFIG_KEY))) {
-            throw new SpecException(source + ": expected a mapping with the single key " + CONFIG_KEY + ", got "
-                    + (root.isObject() ? "the keys " + keys : describe(root)));
-        }
-        return config(root.get(CONFIG_KEY));
+        return config(doc.root(root));
     }
 
     private KMeansPalettizerConfig config(JsonNode node) {
         ConfigPath at = ConfigPath.ROOT;
-        object(node, at, CONFIG_FIELDS);
-        Map<String, ModuleKMeansPalettizerConfig> types = entriesIn(node, at.resolve("module_type_configs"), this::module);
-        LinkedHashMap<String, ModuleKMeansPalettizerConfig> names =
-                entriesIn(node, at.resolve("module_name_configs"), this::module);
+        doc.object(node, at, CONFIG_FIELDS);
+        Map<String, ModuleKMeansPalettizerConfig> types = doc.entriesIn(node, at, "module_type_configs", this::module);
+        LinkedHashMap<String, ModuleKMeansPalettizerConfig> names = doc.entriesIn(node, at, "module_name_configs", this::module);
         // Seed 001: the default global config exists only when no rule at all is given; say null to disable it.
         ModuleKMeansPalettizerConfig global = !node.has("global_config")
                 ? (types.isEmpty() && names.isEmpty() ? ModuleKMeansPalettizerConfig.defaults() : null)
-                : nullable(node.get("global_config"), at.resolve("global_config"), this::module);
-        return build(at, () -> new KMeansPalettizerConfig(global, types, names));
+                : DocumentReader.nullable(node.get("global_config"), at.resolve("global_config"), this::module);
+        return doc.build(at, () -> new KMeansPalettizerConfig(global, types, names));
     }
 
     private ModuleKMeansPalettizerConfig module(JsonNode node, ConfigPath at) {
-        object(node, at, MODULE_FIELDS);
+        doc.object(node, at, MODULE_FIELDS);
         Map<String, PalettizationSpec> opStateSpec = stateSpecsOrDefault(node, at);
-        Map<String, OpKMeansPalettizerConfig> types = entriesIn(node, at.resolve("op_type_config"), this::op);
-        LinkedHashMap<String, OpKMeansPalettizerConfig> names = entriesIn(node, at.resolve("op_name_config"), this::op);
-        Map<String, PalettizationSpec> moduleStates = entriesIn(node, at.resolve("module_state_spec"), this::stateSpec);
+        Map<String, OpKMeansPalettizerConfig> types = doc.entriesIn(node, at, "op_type_config", this::op);
+        LinkedHashMap<String, OpKMeansPalettizerConfig> names = doc.entriesIn(node, at, "op_name_config", this::op);
+        Map<String, PalettizationSpec> moduleStates = doc.entriesIn(node, at, "module_state_spec", this::stateSpec);
         boolean fast = node.has("enable_fast_kmeans_mode")
-                ? bool(node.get("enable_fast_kmeans_mode"), at.resolve("enable_fast_kmeans_mode"))
+                ? doc.bool(node.get("enable_fast_kmeans_mode"), at.resolve("enable_fast_kmeans_mode"))
                 : ModuleKMeansPalettizerConfig.DEFAULT_FAST_MODE;
         int rounding = node.has("rounding_precision")
-                ? positiveInt(node.get("rounding_precision"), at.resolve("rounding_precision"))
+                ? doc.positiveInt(node.get("rounding_precision"), at.resolve("rounding_precision"))
                 : ModuleKMeansPalettizerConfig.DEFAULT_ROUNDING_PRECISION;
-        return build(at, () -> new ModuleKMeansPalettizerConfig(opStateSpec, types, names, moduleStates, fast, rounding));
+        return doc.build(at, () -> new ModuleKMeansPalettizerConfig(opStateSpec, types, names, moduleStates, fast, rounding));
     }
 
     private OpKMeansPalettizerConfig op(JsonNode node, ConfigPath at) {
-        object(node, at, OP_FIELDS);
+        doc.object(node, at, OP_FIELDS);
         return new OpKMeansPalettizerConfig(stateSpecsOrDefault(node, at));
     }
 
@@ -93,8 +81,8 @@ final class ConfigReader {
         if (!owner.has("op_state_spec")) {
             return OpKMeansPalettizerConfig.defaultStateSpec(PalettizationSpec.defaults());
         }
-        return nullable(owner.get("op_state_spec"), at.resolve("op_state_spec"),
-                (n, p) -> entries(n, p, this::stateSpec));
+        return DocumentReader.nullable(owner.get("op_state_spec"), at.resolve("op_state_spec"),
+                (n, p) -> doc.entries(n, p, this::stateSpec));
     }
 
     /** A spec, written as the seed does ({@code {palettization_spec: {...}}}) or bare ({@code {n_bits: 2}}). */
@@ -106,51 +94,52 @@ final class ConfigReader {
     }
 
     private PalettizationSpec spec(JsonNode node, ConfigPath at) {
-        object(node, at, SPEC_FIELDS);
+        doc.object(node, at, SPEC_FIELDS);
         PalettizationSpec d = PalettizationSpec.defaults();
         int bits = node.has("n_bits") ? nBits(node.get("n_bits"), at.resolve("n_bits")) : d.nBits();
-        LutQuantSpec lut = node.has("lut_qspec") ? nullable(node.get("lut_qspec"), at.resolve("lut_qspec"), this::lutQuant)
+        LutQuantSpec lut = node.has("lut_qspec")
+                ? DocumentReader.nullable(node.get("lut_qspec"), at.resolve("lut_qspec"), this::lutQuant)
                 : d.lutQuant();
         Granularity granularity = node.has("granularity")
                 ? granularity(node.get("granularity"), at.resolve("granularity")) : d.granularity();
-        int clusterDim = node.has("cluster_dim") ? positiveInt(node.get("cluster_dim"), at.resolve("cluster_dim"))
+        int clusterDim = node.has("cluster_dim") ? doc.positiveInt(node.get("cluster_dim"), at.resolve("cluster_dim"))
                 : d.clusterDim();
         boolean scale = node.has("enable_per_channel_scale")
-                ? bool(node.get("enable_per_channel_scale"), at.resolve("enable_per_channel_scale")) : d.perChannelScale();
-        return leaf(at, () -> new PalettizationSpec(bits, lut, granularity, clusterDim, scale));
+                ? doc.bool(node.get("enable_per_channel_scale"), at.resolve("enable_per_channel_scale")) : d.perChannelScale();
+        return doc.leaf(at, () -> new PalettizationSpec(bits, lut, granularity, clusterDim, scale));
     }
 
     private int nBits(JsonNode node, ConfigPath at) {
         if (node.isIntegralNumber() && node.canConvertToInt() && PalettizationSpec.ALLOWED_BITS.contains(node.intValue())) {
             return node.intValue();
         }
-        throw fail(at, describe(node) + " is not one of {1, 2, 3, 4, 6, 8}");
+        throw doc.fail(at, DocumentReader.describe(node) + " is not one of {1, 2, 3, 4, 6, 8}");
     }
 
     private Granularity granularity(JsonNode node, ConfigPath at) {
         if (!node.isObject() || !node.has("type")) {
-            throw fail(at, "expected a mapping with a type (" + PER_TENSOR + ", " + PER_CHANNEL + " or "
-                    + PER_GROUPED_CHANNEL + "), got " + describe(node));
+            throw doc.fail(at, "expected a mapping with a type (" + PER_TENSOR + ", " + PER_CHANNEL + " or "
+                    + PER_GROUPED_CHANNEL + "), got " + DocumentReader.describe(node));
         }
-        String type = text(node.get("type"), at.resolve("type"));
+        String type = doc.text(node.get("type"), at.resolve("type"));
         return switch (type) {
             case PER_TENSOR -> {
-                object(node, at, List.of("type"));
+                doc.object(node, at, List.of("type"));
                 yield Granularity.perTensor();
             }
             case PER_CHANNEL -> {
-                object(node, at, List.of("type", "axis"));
+                doc.object(node, at, List.of("type", "axis"));
                 yield Granularity.perChannel(axis(node, at));
             }
             case PER_GROUPED_CHANNEL -> {
-                object(node, at, List.of("type", "axis", "group_size"));
+                doc.object(node, at, List.of("type", "axis", "group_size"));
                 if (!node.has("group_size")) {
-                    throw fail(at.resolve("group_size"), "missing; " + PER_GROUPED_CHANNEL
+                    throw doc.fail(at.resolve("group_size"), "missing; " + PER_GROUPED_CHANNEL
                             + " needs the channels per LUT (1 = per channel)");
                 }
-                yield Granularity.grouped(axis(node, at), positiveInt(node.get("group_size"), at.resolve("group_size")));
+                yield Granularity.grouped(axis(node, at), doc.positiveInt(node.get("group_size"), at.resolve("group_size")));
             }
-            default -> throw fail(at.resolve("type"), "'" + type + "' is not one of {" + PER_TENSOR + ", "
+            default -> throw doc.fail(at.resolve("type"), "'" + type + "' is not one of {" + PER_TENSOR + ", "
                     + PER_CHANNEL + ", " + PER_GROUPED_CHANNEL + "}");
         };
     }
@@ -163,152 +152,41 @@ final class ConfigReader {
         if (node.isIntegralNumber() && (node.intValue() == 0 || node.intValue() == 1) && node.canConvertToInt()) {
             return node.intValue();
         }
-        throw fail(at.resolve("axis"), describe(node) + " is not 0 (output channels) or 1 (input channels)");
+        throw doc.fail(at.resolve("axis"), DocumentReader.describe(node) + " is not 0 (output channels) or 1 (input channels)");
     }
 
     private LutQuantSpec lutQuant(JsonNode node, ConfigPath at) {
-        object(node, at, LUT_FIELDS);
+        doc.object(node, at, LUT_FIELDS);
         if (!node.has("dtype")) {
-            throw fail(at.resolve("dtype"), "missing; one of " + LutDType.allowed());
+            throw doc.fail(at.resolve("dtype"), "missing; one of " + LutDType.allowed());
         }
         LutDType dtype = lutDType(node.get("dtype"), at.resolve("dtype"));
         QScheme scheme = QScheme.SYMMETRIC;
         if (node.has("qscheme")) {
-            String q = text(node.get("qscheme"), at.resolve("qscheme"));
-            scheme = oneOf(at.resolve("qscheme"), q, "{symmetric, asymmetric}", () -> QScheme.parse(q));
+            String q = doc.text(node.get("qscheme"), at.resolve("qscheme"));
+            scheme = doc.oneOf(at.resolve("qscheme"), q, "{symmetric, asymmetric}", () -> QScheme.parse(q));
         }
         LutQuantSpec.Formulation formulation = LutQuantSpec.Formulation.ZP;
         if (node.has("qformulation")) {
-            String f = text(node.get("qformulation"), at.resolve("qformulation"));
+            String f = doc.text(node.get("qformulation"), at.resolve("qformulation"));
             formulation = switch (f.toLowerCase(Locale.ROOT)) {
                 case "zp" -> LutQuantSpec.Formulation.ZP;
                 case "minval" -> LutQuantSpec.Formulation.MINVAL;
-                default -> throw fail(at.resolve("qformulation"), "'" + f + "' is not one of {zp, minval}");
+                default -> throw doc.fail(at.resolve("qformulation"), "'" + f + "' is not one of {zp, minval}");
             };
         }
         LutQuantSpec.Formulation chosenFormulation = formulation;
         QScheme chosenScheme = scheme;
-        return leaf(at, () -> new LutQuantSpec(dtype, chosenScheme, chosenFormulation));
+        return doc.leaf(at, () -> new LutQuantSpec(dtype, chosenScheme, chosenFormulation));
     }
 
     /** Our names ({@code int8}, {@code fp8_e4m3}, ...) or the seed's torch names ({@code torch.float8_e4m3fn}). */
     private LutDType lutDType(JsonNode node, ConfigPath at) {
-        String name = text(node, at);
+        String name = doc.text(node, at);
         String bare = name.toLowerCase(Locale.ROOT).replaceFirst("^torch\\.", "");
         if (TORCH_LUT_DTYPES.containsKey(bare)) {
             return TORCH_LUT_DTYPES.get(bare);
         }
-        return oneOf(at, name, LutDType.allowed(), () -> LutDType.parse(bare));
-    }
-
-    private <T> T oneOf(ConfigPath at, String value, String allowed, Supplier<T> parse) {
-        try {
-            return parse.get();
-        } catch (SpecException e) {
-            throw fail(at, "'" + value + "' is not one of " + allowed);
-        }
-    }
-
-    // ------------------------------------------------------------------ generic parts
-
-    private interface Reader<T> {
-        T read(JsonNode node, ConfigPath at);
-    }
-
-    /** The mapping under {@code at}'s last key of {@code owner}, in document order; absent or null is empty. */
-    private <V> LinkedHashMap<String, V> entriesIn(JsonNode owner, ConfigPath at, Reader<V> value) {
-        String key = at.keys().getLast();
-        JsonNode node = owner.get(key);
-        return node == null || node.isNull() ? new LinkedHashMap<>() : entries(node, at, value);
-    }
-
-    /** A mapping of names to values, in document order; null values stay null. */
-    private <V> LinkedHashMap<String, V> entries(JsonNode node, ConfigPath at, Reader<V> value) {
-        if (!node.isObject()) {
-            throw fail(at, "expected a mapping of names to entries, got " + describe(node));
-        }
-        LinkedHashMap<String, V> out = new LinkedHashMap<>();
-        for (var field : node.properties()) {
-            JsonNode v = field.getValue();
-            out.put(field.getKey(), v.isNull() ? null : value.read(v, at.resolve(field.getKey())));
-        }
-        return out;
-    }
-
-    private static <T> T nullable(JsonNode node, ConfigPath at, Reader<T> reader) {
-        return node.isNull() ? null : reader.read(node, at);
-    }
-
-    private void object(JsonNode node, ConfigPath at, List<String> allowed) {
-        if (!node.isObject()) {
-            throw fail(at, "expected a mapping, got " + describe(node));
-        }
-        for (String key : names(node)) {
-            if (!allowed.contains(key)) {
-                throw fail(at.resolve(key), "unknown key; expected one of " + allowed);
-            }
-        }
-    }
-
-    private int positiveInt(JsonNode node, ConfigPath at) {
-        if (node.isIntegralNumber() && node.canConvertToInt() && node.intValue() >= 1) {
-            return node.intValue();
-        }
-        throw fail(at, describe(node) + " is not an integer >= 1");
-    }
-
-    private boolean bool(JsonNode node, ConfigPath at) {
-        if (node.isBoolean()) {
-            return node.booleanValue();
-        }
-        throw fail(at, describe(node) + " is not true or false");
-    }
-
-    private String text(JsonNode node, ConfigPath at) {
-        if (node.isTextual()) {
-            return node.textValue();
-        }
-        throw fail(at, describe(node) + " is not a string");
-    }
-
-    /** Builds a config record, whose own messages start with a path relative to it. */
-    private <T> T build(ConfigPath at, Supplier<T> constructor) {
-        try {
-            return constructor.get();
-        } catch (SpecException e) {
-            throw new SpecException(source + ": " + at.prefix(e.getMessage()));
-        }
-    }
-
-    /** Builds a spec value, whose messages describe the value at {@code at}. */
-    private <T> T leaf(ConfigPath at, Supplier<T> constructor) {
-        try {
-            return constructor.get();
-        } catch (SpecException e) {
-            throw fail(at, e.getMessage());
-        }
-    }
-
-    private SpecException fail(ConfigPath at, String detail) {
-        return new SpecException(source + ": " + (at.isRoot() ? CONFIG_KEY : at.toString()) + ": " + detail);
-    }
-
-    private static List<String> names(JsonNode node) {
-        List<String> names = new ArrayList<>();
-        node.fieldNames().forEachRemaining(names::add);
-        return names;
-    }
-
-    private static String describe(JsonNode node) {
-        if (node.isNull()) {
-            return "null";
-        }
-        if (node.isTextual()) {
-            return "'" + node.textValue() + "'";
-        }
-        if (node.isContainerNode()) {
-            return node.isArray() ? "a list" : "a mapping";
-        }
-        return node.asText();
+        return doc.oneOf(at, name, LutDType.allowed(), () -> LutDType.parse(bare));
     }
 }

@@ -13,14 +13,14 @@ import java.util.regex.PatternSyntaxException;
  * How keys of the config's maps are matched, in the seed's order of specificity, and the immutable,
  * order-keeping copies those maps are stored as (values may be null: null disables).
  */
-final class Rules {
+public final class Rules {
     /** The key that applies to every state of a module or op. */
-    static final String ALL_STATES = "*";
+    public static final String ALL_STATES = "*";
 
     private Rules() {}
 
     /** The key equal to the name, else the first key, in document order, whose regex matches the whole name. */
-    static Optional<String> byName(Map<String, ?> rules, String name) {
+    public static Optional<String> byName(Map<String, ?> rules, String name) {
         if (rules.containsKey(name)) {
             return Optional.of(name);
         }
@@ -32,7 +32,7 @@ final class Rules {
      * after dropping a trailing {@code .default}, is the type ({@code torch.nn.modules.linear.Linear}
      * names {@code Linear}, {@code aten.linear.default} names {@code linear}). An empty type matches nothing.
      */
-    static Optional<String> byType(Map<String, ?> rules, String type) {
+    public static Optional<String> byType(Map<String, ?> rules, String type) {
         if (type.isEmpty()) {
             return Optional.empty();
         }
@@ -46,7 +46,7 @@ final class Rules {
     }
 
     /** The state's own key, else {@code "*"}. */
-    static Optional<String> byState(Map<String, ?> specs, String state) {
+    public static Optional<String> byState(Map<String, ?> specs, String state) {
         if (specs.containsKey(state)) {
             return Optional.of(state);
         }
@@ -54,7 +54,7 @@ final class Rules {
     }
 
     /** Why a key is not a usable regular expression, or empty when it is. */
-    static Optional<String> patternProblem(String regex) {
+    public static Optional<String> patternProblem(String regex) {
         try {
             Pattern.compile(regex);
             return Optional.empty();
@@ -64,7 +64,7 @@ final class Rules {
     }
 
     /** An unmodifiable copy keeping the order and null values; a null map is empty. */
-    static <V> SequencedMap<String, V> copy(Map<String, V> map) {
+    public static <V> SequencedMap<String, V> copy(Map<String, V> map) {
         LinkedHashMap<String, V> copy = new LinkedHashMap<>();
         if (map != null) {
             map.forEach((k, v) -> copy.put(Objects.requireNonNull(k, "config keys cannot be null"), v));
@@ -73,7 +73,7 @@ final class Rules {
     }
 
     /** Map equality that also compares the order of the entries, which decides among matching regexes. */
-    static boolean sameInOrder(Map<String, ?> a, Map<String, ?> b) {
+    public static boolean sameInOrder(Map<String, ?> a, Map<String, ?> b) {
         return a.equals(b) && a.keySet().stream().toList().equals(b.keySet().stream().toList());
     }
 }

@@ -30,6 +30,13 @@ final class DkmInit {
     static double[] centroids(float[] points, double[] weights, int n, int dim, int k, long totalPoints,
                               int opt1dThreshold, boolean enforceZero, long seed) {
         double[] c;
+        if (dim == 1) {
+            // Distinct values in ascending order with summed weights: the same input whichever route collected it.
+            int m = canonicalise(points, weights, n);
+            points = Arrays.copyOf(points, m);
+            weights = Arrays.copyOf(weights, m);
+            n = m;
+        }
         if (dim == 1 && (totalPoints <= opt1dThreshold || totalPoints <= k)) {
             c = optimal1D(points, weights, n, k);
         } else {
@@ -64,25 +71,36 @@ final class DkmInit {
         return c;
     }
 
-    private static double[] optimal1D(float[] points, double[] weights, int n, int k) {
+    /** Sorts scalar points ascending and merges equal ones (0 and -0 included), in place; returns how many remain. */
+    private static int canonicalise(float[] points, double[] weights, int n) {
         Integer[] order = new Integer[n];
         for (int i = 0; i < n; i++) {
             order[i] = i;
         }
-        Arrays.sort(order, (a, b) -> Float.compare(points[a], points[b]));
-        double[] values = new double[n];
+        Arrays.sort(order, (a, b) -> Double.compare(points[a] + 0.0, points[b] + 0.0));
+        float[] v = new float[n];
         double[] w = new double[n];
         int m = 0;
         for (int i = 0; i < n; i++) {
-            float v = points[order[i]];
-            if (m > 0 && values[m - 1] == v) {
+            float x = points[order[i]] + 0.0f;
+            if (m > 0 && v[m - 1] == x) {
                 w[m - 1] += weights[order[i]];
             } else {
-                values[m] = v;
+                v[m] = x;
                 w[m++] = weights[order[i]];
             }
         }
-        double[] found = new OptimalKMeans1D(Arrays.copyOf(values, m), Arrays.copyOf(w, m)).centroids(k);
+        System.arraycopy(v, 0, points, 0, m);
+        System.arraycopy(w, 0, weights, 0, m);
+        return m;
+    }
+
+    private static double[] optimal1D(float[] points, double[] weights, int n, int k) {
+        double[] values = new double[n];
+        for (int i = 0; i < n; i++) {
+            values[i] = points[i];
+        }
+        double[] found = new OptimalKMeans1D(values, Arrays.copyOf(weights, n)).centroids(k);
         double[] c = Arrays.copyOf(found, k);
         // Fewer distinct values than centroids: repeat the last; palett_cluster_tol splits duplicates later.
         Arrays.fill(c, found.length, k, found[found.length - 1]);

@@ -16,6 +16,11 @@ public sealed interface DkmData {
 
     long length();
 
+    /** Whether only the calling thread may touch it (a confined arena's segment): passes then run on that thread. */
+    default boolean threadConfined() {
+        return false;
+    }
+
     /** Reads {@code len} consecutive elements from {@code from} into {@code dst[dstOff + i*dstStride]}. */
     void read(long from, int len, float[] dst, int dstOff, int dstStride);
 
@@ -71,10 +76,17 @@ public sealed interface DkmData {
     record Segment(MemorySegment segment, DType type) implements DkmData {
         private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
         private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+        /** Never started: only asked whether a segment is accessible from a thread other than its owner. */
+        private static final Thread OTHER = Thread.ofPlatform().unstarted(() -> { });
 
         @Override
         public long length() {
             return segment.byteSize() / type.byteSize();
+        }
+
+        @Override
+        public boolean threadConfined() {
+            return !segment.isAccessibleBy(OTHER);
         }
 
         @Override

@@ -79,6 +79,11 @@ public interface DkmPasses {
     sealed interface IndexSink {
         void write(long from, int len, int[] src, int srcOff, int srcStride);
 
+        /** Whether only the calling thread may touch it (a confined arena's segment). */
+        default boolean threadConfined() {
+            return false;
+        }
+
         static IndexSink of(int[] array) {
             return new Ints(array);
         }
@@ -98,6 +103,12 @@ public interface DkmPasses {
 
         record U16(MemorySegment segment) implements IndexSink {
             private static final ValueLayout.OfShort LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+            private static final Thread OTHER = Thread.ofPlatform().unstarted(() -> { });
+
+            @Override
+            public boolean threadConfined() {
+                return !segment.isAccessibleBy(OTHER);
+            }
 
             @Override
             public void write(long from, int len, int[] src, int srcOff, int srcStride) {

@@ -19,7 +19,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * in block order. The result is therefore the same bits for any number of threads.
  *
  * <p>Thread-safe: calls may come from several threads at once (each block has its own buffers).
- * Close it to stop its worker threads.
+ * Close it to stop its worker threads. Segments of a confined arena can only be touched by their owner,
+ * so a pass over one runs all its blocks on the calling thread (same bits, one core): use a shared or
+ * global arena for parallel passes.
  */
 public final class JavaDkmPasses implements DkmPasses, AutoCloseable {
     /** Points per slice. */
@@ -80,7 +82,7 @@ public final class JavaDkmPasses implements DkmPasses, AutoCloseable {
         void run(Worker wk, int partition, long firstElement, int count);
     }
 
-    private void walk(DkmLayout l, int k, int reduction, double[] result, DkmData load, DkmData loadG,
+    private void walk(DkmLayout l, int k, int reduction, double[] result, DkmData load, DkmData loadG, boolean writeConfined,
                       AtomicBoolean stop, RunBody body) {
         long points = l.points();
         long slices = (points + SLICE_POINTS - 1) / SLICE_POINTS;
@@ -116,7 +118,8 @@ public final class JavaDkmPasses implements DkmPasses, AutoCloseable {
                 }
             });
         }
-        run(tasks);
+        boolean confined = confined(load) || confined(loadG) || writeConfined;
+        run(tasks, confined);
         if (result != null) {
             Arrays.fill(result, 0, reduction, 0);
             for (Worker wk : workers) {
@@ -127,8 +130,12 @@ public final class JavaDkmPasses implements DkmPasses, AutoCloseable {
         }
     }
 
-    private void run(List<Runnable> tasks) {
-        if (pool == null || tasks.size() == 1) {
+    private static boolean confined(DkmData data) {
+        return data != null && data.threadConfined();
+    }
+
+    private void run(List<Runnable> tasks, boolean onCaller) {
+        if (pool == null || tasks.size() == 1 || onCaller) {
             tasks.forEach(Runnable::run);
             return;
         }
@@ -162,7 +169,7 @@ public final class JavaDkmPasses implements DkmPasses, AutoCloseable {
         int k = p.k();
         int dim = p.dim();
         int width = DkmPasses.sumsWidth(p);
-        walk(l, k, width * l.partitions(), sums, w, null, null, (wk, part, e0, len) -> {
+        walk(l, k, width * l.partitions(), sums, w, null, false, null, (wk, part, e0, len) -> {
             if (!active[part]) {
                 return;
             }
@@ -186,7 +193,7 @@ public final class JavaDkmPasses implements DkmPasses, AutoCloseable {
     public void attentionApply(DkmData w, DkmData out, DkmLayout l, DkmParams p, double[] cIn, double[] cOut, boolean[] active) {
         int k = p.k();
         int dim = p.dim();
-        walk(l, k, 0, null, w, null, null, (wk, part, e0, len) -> {
+        walk(l, k, 0, null, w, null, confined(out), null, (wk, part, e0, len) -> {
             if (!active[part]) {
                 return;
             }
@@ -210,7 +217,7 @@ public final class JavaDkmPasses implements DkmPasses, AutoCloseable {
     public void attentionGradientSums(DkmData w, DkmData g, DkmLayout l, DkmParams p, double[] cIn, boolean[] active, double[] sums) {
         int k = p.k();
         int dim = p.dim();
-        walk(l, k, k * dim * l.partitions(), sums, w, g, null, (wk, part, e0, len) -> {
+        walk(l, k, k * dim * l.partitions(), sums, w, g, false, null, (wk, part, e0, len) -> {
             if (!active[part]) {
                 return;
             }
@@ -236,7 +243,7 @@ public final class JavaDkmPasses implements DkmPasses, AutoCloseable {
         for (byte r : role) {
             anyDirect |= r == 2;
         }
-        walk(l, k, k * dim * l.partitions(), gcIn, w, anyDirect ? g : null, null, (wk, part, e0, len) -> {
+        walk(l, k, k * dim * l.partitions(), gcIn, w, anyDirect ? g : null, confined(gradIn), null, (wk, part, e0, len) -> {
             int co = part * k * dim;
             if (accumulate) {
                 for (int d = 0; d < dim; d++) {
@@ -272,7 +279,7 @@ public final class JavaDkmPasses implements DkmPasses, AutoCloseable {
     public boolean countValues(DkmData w, DkmLayout l, ValueKeys keys, double[] counts) {
         requireScalar(l);
         AtomicBoolean failed = new AtomicBoolean();
-        walk(l, 1, 65536 * l.partitions(), counts, w, null, failed, (wk, part, e0, len) -> {
+        walk(l, 1, 65536 * l.partitions(), counts, w, null, false, failed, (wk, part, e0, len) -> {
             int base = part * 65536;
             for (int i = 0; i < len; i++) {
                 int key = keys.key(wk.x[i]);
@@ -289,7 +296,7 @@ public final class JavaDkmPasses implements DkmPasses, AutoCloseable {
     @Override
     public void sumByValue(DkmData w, DkmData g, DkmLayout l, ValueKeys keys, double[] sums) {
         requireScalar(l);
-        walk(l, 1, 65536 * l.partitions(), sums, w, g, null, (wk, part, e0, len) -> {
+        walk(l, 1, 65536 * l.partitions(), sums, w, g, false, null, (wk, part, e0, len) -> {
             int base = part * 65536;
             for (int i = 0; i < len; i++) {
                 wk.partial[base + keys.key(wk.x[i])] += wk.g[i];
@@ -300,7 +307,7 @@ public final class JavaDkmPasses implements DkmPasses, AutoCloseable {
     @Override
     public void gatherByValue(DkmData w, DkmData out, DkmLayout l, ValueKeys keys, float[] table) {
         requireScalar(l);
-        walk(l, 1, 0, null, w, null, null, (wk, part, e0, len) -> {
+        walk(l, 1, 0, null, w, null, confined(out), null, (wk, part, e0, len) -> {
             int base = part * 65536;
             for (int i = 0; i < len; i++) {
                 wk.out[i] = table[base + keys.key(wk.x[i])];
@@ -312,7 +319,7 @@ public final class JavaDkmPasses implements DkmPasses, AutoCloseable {
     @Override
     public void gatherGradientByValue(DkmData w, DkmData g, DkmData gradIn, DkmLayout l, ValueKeys keys, float[] a, float[] b) {
         requireScalar(l);
-        walk(l, 1, 0, null, w, g, null, (wk, part, e0, len) -> {
+        walk(l, 1, 0, null, w, g, confined(gradIn), null, (wk, part, e0, len) -> {
             int base = part * 65536;
             for (int i = 0; i < len; i++) {
                 int key = base + keys.key(wk.x[i]);
@@ -326,7 +333,7 @@ public final class JavaDkmPasses implements DkmPasses, AutoCloseable {
     public void assign(DkmData w, DkmLayout l, DkmParams p, double[] c, IndexSink indices) {
         int k = p.k();
         int dim = p.dim();
-        walk(l, k, 0, null, w, null, null, (wk, part, e0, len) -> {
+        walk(l, k, 0, null, w, null, indices.threadConfined(), null, (wk, part, e0, len) -> {
             int co = part * k * dim;
             for (int i = 0; i < len; i++) {
                 int best = 0;

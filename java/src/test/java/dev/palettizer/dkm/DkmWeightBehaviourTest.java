@@ -181,7 +181,7 @@ class DkmWeightBehaviourTest {
     @Test
     void fp16SegmentsGiveTheHeapResults() {
         DkmSpec s = simple(4, 1, 1e-3, DkmMode.DKM);
-        int n = 4096;
+        int n = 20_000;
         float[] w = gaussian(n, 0.1, true, 9);
         float[] g = gaussian(n, 1, true, 10);
         DkmWeight heap = new DkmWeight("w", new long[] {n}, s, DkmGradientCheck.PASSES);

@@ -7,7 +7,10 @@ import com.tngtech.archunit.junit.AnalyzeClasses;
 import com.tngtech.archunit.junit.ArchTest;
 import com.tngtech.archunit.lang.ArchRule;
 
-/** Package dependencies point down only (skipping a layer is fine): cli -> api -> engine -> {backend, kmeans, config, io} -> {spec, model}. */
+/**
+ * Package dependencies point down only (skipping a layer is fine): cli -> api -> {engine, dkm} -> {backend, kmeans,
+ * config, io} -> {spec, model}. dkm (training-time palettization) sits beside engine: neither uses the other.
+ */
 @AnalyzeClasses(packages = "dev.palettizer", importOptions = ImportOption.DoNotIncludeTests.class)
 class LayeringTest {
     @ArchTest
@@ -15,6 +18,7 @@ class LayeringTest {
             .layer("cli").definedBy("dev.palettizer.cli..")
             .layer("api").definedBy("dev.palettizer.api..")
             .layer("engine").definedBy("dev.palettizer.engine..")
+            .layer("dkm").definedBy("dev.palettizer.dkm..")
             .layer("backend").definedBy("dev.palettizer.backend..")
             .layer("kmeans").definedBy("dev.palettizer.kmeans..")
             .optionalLayer("config").definedBy("dev.palettizer.config..")
@@ -24,9 +28,10 @@ class LayeringTest {
             .whereLayer("cli").mayNotBeAccessedByAnyLayer()
             .whereLayer("api").mayOnlyBeAccessedByLayers("cli")
             .whereLayer("engine").mayOnlyBeAccessedByLayers("cli", "api")
-            .whereLayer("backend").mayOnlyBeAccessedByLayers("engine", "api", "cli")
-            .whereLayer("kmeans").mayOnlyBeAccessedByLayers("engine", "api", "cli")
-            .whereLayer("config").mayOnlyBeAccessedByLayers("engine", "api", "cli")
-            .whereLayer("io").mayOnlyBeAccessedByLayers("engine", "api", "cli")
+            .whereLayer("dkm").mayOnlyBeAccessedByLayers("cli", "api")
+            .whereLayer("backend").mayOnlyBeAccessedByLayers("engine", "dkm", "api", "cli")
+            .whereLayer("kmeans").mayOnlyBeAccessedByLayers("engine", "dkm", "api", "cli")
+            .whereLayer("config").mayOnlyBeAccessedByLayers("engine", "dkm", "api", "cli")
+            .whereLayer("io").mayOnlyBeAccessedByLayers("engine", "dkm", "api", "cli")
             .whereLayer("native").mayOnlyBeAccessedByLayers("backend", "api", "cli");
 }

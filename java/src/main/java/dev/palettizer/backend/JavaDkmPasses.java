@@ -1,0 +1,386 @@
+package dev.palettizer.backend;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Pure-Java {@link DkmPasses}: the reference the kernels are tested against.
+ *
+ * <p>Work is cut into slices of {@link #SLICE_POINTS} points in point order; consecutive slices form
+ * blocks whose number depends only on the point count and the reduction width (at most
+ * {@link #MAX_BLOCKS}, and at most about 2^20 partial doubles in all), never on the thread count.
+ * Each block sums its points in order into its own partial array, in double; the partials are then added
+ * in block order. The result is therefore the same bits for any number of threads.
+ *
+ * <p>Thread-safe: calls may come from several threads at once (each block has its own buffers).
+ * Close it to stop its worker threads. Segments of a confined arena can only be touched by their owner,
+ * so a pass over one runs all its blocks on the calling thread (same bits, one core): use a shared or
+ * global arena for parallel passes.
+ */
+public final class JavaDkmPasses implements DkmPasses, AutoCloseable {
+    /** Points per slice. */
+    public static final int SLICE_POINTS = 4096;
+    /** Upper bound on blocks per pass. */
+    public static final int MAX_BLOCKS = 64;
+    private static final int PARTIAL_BUDGET = 1 << 20;
+
+    private final int threads;
+    private final ExecutorService pool;
+
+    public JavaDkmPasses(int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+        }
+        this.threads = threads;
+        this.pool = threads == 1 ? null : Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "dkm-pass");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    public int threads() {
+        return threads;
+    }
+
+    @Override
+    public void close() {
+        if (pool != null) {
+            pool.shutdownNow();
+        }
+    }
+
+    /** One block's buffers. */
+    private static final class Worker {
+        final float[] x;
+        final float[] g;
+        final float[] out;
+        final int[] idx;
+        final DkmPointMath.Scratch sc;
+        final double[] gv;
+        final double[] partial;
+
+        Worker(int k, int dim, int reduction) {
+            x = new float[SLICE_POINTS * dim];
+            g = new float[SLICE_POINTS * dim];
+            out = new float[SLICE_POINTS * dim];
+            idx = new int[SLICE_POINTS * dim];
+            sc = new DkmPointMath.Scratch(k, dim);
+            gv = new double[dim];
+            partial = new double[reduction];
+        }
+    }
+
+    /** A run of {@code count} points of one unit (one partition), loaded point-major into the worker. */
+    private interface RunBody {
+        void run(Worker wk, int partition, long firstElement, int count);
+    }
+
+    private void walk(DkmLayout l, int k, int reduction, double[] result, DkmData load, DkmData loadG, boolean writeConfined,
+                      AtomicBoolean stop, RunBody body) {
+        long points = l.points();
+        long slices = (points + SLICE_POINTS - 1) / SLICE_POINTS;
+        int blocks = (int) Math.max(1, Math.min(Math.min(slices, MAX_BLOCKS), reduction == 0 ? MAX_BLOCKS : PARTIAL_BUDGET / reduction));
+        Worker[] workers = new Worker[blocks];
+        List<Runnable> tasks = new ArrayList<>(blocks);
+        for (int b = 0; b < blocks; b++) {
+            int block = b;
+            tasks.add(() -> {
+                Worker wk = new Worker(k, l.dim(), reduction);
+                workers[block] = wk;
+                long s0 = slices * block / blocks;
+                long s1 = slices * (block + 1) / blocks;
+                for (long s = s0; s < s1 && (stop == null || !stop.get()); s++) {
+                    long q = s * SLICE_POINTS;
+                    long qEnd = Math.min(points, q + SLICE_POINTS);
+                    while (q < qEnd) {
+                        long u = q / l.inner();
+                        long r = q - u * l.inner();
+                        int len = (int) Math.min(qEnd - q, l.inner() - r);
+                        long e0 = u * l.dim() * l.inner() + r;
+                        for (int d = 0; d < l.dim(); d++) {
+                            if (load != null) {
+                                load.read(e0 + d * l.inner(), len, wk.x, d, l.dim());
+                            }
+                            if (loadG != null) {
+                                loadG.read(e0 + d * l.inner(), len, wk.g, d, l.dim());
+                            }
+                        }
+                        body.run(wk, l.partitionOfUnit(u), e0, len);
+                        q += len;
+                    }
+                }
+            });
+        }
+        boolean confined = confined(load) || confined(loadG) || writeConfined;
+        run(tasks, confined);
+        if (result != null) {
+            Arrays.fill(result, 0, reduction, 0);
+            for (Worker wk : workers) {
+                for (int i = 0; i < reduction; i++) {
+                    result[i] += wk.partial[i];
+                }
+            }
+        }
+    }
+
+    private static boolean confined(DkmData data) {
+        return data != null && data.threadConfined();
+    }
+
+    private void run(List<Runnable> tasks, boolean onCaller) {
+        if (pool == null || tasks.size() == 1 || onCaller) {
+            tasks.forEach(Runnable::run);
+            return;
+        }
+        List<Future<?>> futures = new ArrayList<>(tasks.size());
+        for (Runnable t : tasks) {
+            futures.add(pool.submit(t));
+        }
+        try {
+            for (Future<?> f : futures) {
+                f.get();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("DKM pass interrupted", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new IllegalStateException("DKM pass failed", e.getCause());
+        }
+    }
+
+    private static void store(DkmData target, DkmLayout l, long e0, int len, float[] src) {
+        for (int d = 0; d < l.dim(); d++) {
+            target.write(e0 + d * l.inner(), len, src, d, l.dim());
+        }
+    }
+
+    @Override
+    public void attentionSums(DkmData w, DkmLayout l, DkmParams p, double[] cIn, boolean[] active, double[] sums) {
+        int k = p.k();
+        int dim = p.dim();
+        int width = DkmPasses.sumsWidth(p);
+        walk(l, k, width * l.partitions(), sums, w, null, false, null, (wk, part, e0, len) -> {
+            if (!active[part]) {
+                return;
+            }
+            int base = part * width;
+            int co = part * k * dim;
+            for (int i = 0; i < len; i++) {
+                double inertia = DkmPointMath.attention(wk.x, i * dim, cIn, co, p, wk.sc);
+                double[] a = wk.sc.attentionRow();
+                for (int j = 0; j < k; j++) {
+                    wk.partial[base + j] += a[j];
+                    for (int t = 0; t < dim; t++) {
+                        wk.partial[base + k + j * dim + t] += a[j] * wk.x[i * dim + t];
+                    }
+                }
+                wk.partial[base + width - 1] += inertia;
+            }
+        });
+    }
+
+    @Override
+    public void attentionApply(DkmData w, DkmData out, DkmLayout l, DkmParams p, double[] cIn, double[] cOut, boolean[] active) {
+        int k = p.k();
+        int dim = p.dim();
+        walk(l, k, 0, null, w, null, confined(out), null, (wk, part, e0, len) -> {
+            if (!active[part]) {
+                return;
+            }
+            int co = part * k * dim;
+            for (int i = 0; i < len; i++) {
+                DkmPointMath.attention(wk.x, i * dim, cIn, co, p, wk.sc);
+                double[] a = wk.sc.attentionRow();
+                for (int t = 0; t < dim; t++) {
+                    double v = 0;
+                    for (int j = 0; j < k; j++) {
+                        v += a[j] * cOut[co + j * dim + t];
+                    }
+                    wk.out[i * dim + t] = (float) v;
+                }
+            }
+            store(out, l, e0, len, wk.out);
+        });
+    }
+
+    @Override
+    public void attentionGradientSums(DkmData w, DkmData g, DkmLayout l, DkmParams p, double[] cIn, boolean[] active, double[] sums) {
+        int k = p.k();
+        int dim = p.dim();
+        walk(l, k, k * dim * l.partitions(), sums, w, g, false, null, (wk, part, e0, len) -> {
+            if (!active[part]) {
+                return;
+            }
+            int co = part * k * dim;
+            for (int i = 0; i < len; i++) {
+                DkmPointMath.attention(wk.x, i * dim, cIn, co, p, wk.sc);
+                double[] a = wk.sc.attentionRow();
+                for (int j = 0; j < k; j++) {
+                    for (int t = 0; t < dim; t++) {
+                        wk.partial[co + j * dim + t] += a[j] * wk.g[i * dim + t];
+                    }
+                }
+            }
+        });
+    }
+
+    @Override
+    public void backwardIteration(DkmData w, DkmData g, DkmData gradIn, boolean accumulate, DkmLayout l, DkmParams p,
+                                  double[] cIn, double[] cOut, double[] e, double[] f, byte[] role, double[] gcIn) {
+        int k = p.k();
+        int dim = p.dim();
+        boolean anyDirect = false;
+        for (byte r : role) {
+            anyDirect |= r == 2;
+        }
+        walk(l, k, k * dim * l.partitions(), gcIn, w, anyDirect ? g : null, confined(gradIn), null, (wk, part, e0, len) -> {
+            int co = part * k * dim;
+            if (accumulate) {
+                for (int d = 0; d < dim; d++) {
+                    gradIn.read(e0 + d * l.inner(), len, wk.out, d, dim);
+                }
+            } else {
+                Arrays.fill(wk.out, 0, len * dim, 0f);
+            }
+            if (role[part] != 0) {
+                boolean direct = role[part] == 2;
+                for (int i = 0; i < len; i++) {
+                    DkmPointMath.attention(wk.x, i * dim, cIn, co, p, wk.sc);
+                    if (direct) {
+                        for (int t = 0; t < dim; t++) {
+                            wk.gv[t] = wk.g[i * dim + t];
+                        }
+                    }
+                    DkmPointMath.backward(wk.x, i * dim, cIn, co, direct ? wk.gv : null, 0, cOut, co, 1, e, co, f, part * k,
+                            p, wk.sc, wk.partial, co);
+                    double[] dx = wk.sc.pointGradient();
+                    for (int t = 0; t < dim; t++) {
+                        wk.out[i * dim + t] = (float) (wk.out[i * dim + t] + dx[t]);
+                    }
+                }
+            } else if (accumulate) {
+                return;
+            }
+            store(gradIn, l, e0, len, wk.out);
+        });
+    }
+
+    @Override
+    public boolean countValues(DkmData w, DkmLayout l, ValueKeys keys, double[] counts) {
+        requireScalar(l);
+        AtomicBoolean failed = new AtomicBoolean();
+        walk(l, 1, 65536 * l.partitions(), counts, w, null, false, failed, (wk, part, e0, len) -> {
+            int base = part * 65536;
+            for (int i = 0; i < len; i++) {
+                int key = keys.key(wk.x[i]);
+                if (key < 0) {
+                    failed.set(true);
+                    return;
+                }
+                wk.partial[base + key] += 1;
+            }
+        });
+        return !failed.get();
+    }
+
+    @Override
+    public void sumByValue(DkmData w, DkmData g, DkmLayout l, ValueKeys keys, double[] sums) {
+        requireScalar(l);
+        walk(l, 1, 65536 * l.partitions(), sums, w, g, false, null, (wk, part, e0, len) -> {
+            int base = part * 65536;
+            for (int i = 0; i < len; i++) {
+                wk.partial[base + keys.key(wk.x[i])] += wk.g[i];
+            }
+        });
+    }
+
+    @Override
+    public void gatherByValue(DkmData w, DkmData out, DkmLayout l, ValueKeys keys, float[] table) {
+        requireScalar(l);
+        walk(l, 1, 0, null, w, null, confined(out), null, (wk, part, e0, len) -> {
+            int base = part * 65536;
+            for (int i = 0; i < len; i++) {
+                wk.out[i] = table[base + keys.key(wk.x[i])];
+            }
+            out.write(e0, len, wk.out, 0, 1);
+        });
+    }
+
+    @Override
+    public void gatherGradientByValue(DkmData w, DkmData g, DkmData gradIn, DkmLayout l, ValueKeys keys, float[] a, float[] b) {
+        requireScalar(l);
+        walk(l, 1, 0, null, w, g, confined(gradIn), null, (wk, part, e0, len) -> {
+            int base = part * 65536;
+            for (int i = 0; i < len; i++) {
+                int key = base + keys.key(wk.x[i]);
+                wk.out[i] = a[key] * wk.g[i] + b[key];
+            }
+            gradIn.write(e0, len, wk.out, 0, 1);
+        });
+    }
+
+    @Override
+    public void assign(DkmData w, DkmLayout l, DkmParams p, double[] c, IndexSink indices) {
+        int k = p.k();
+        int dim = p.dim();
+        walk(l, k, 0, null, w, null, indices.threadConfined(), null, (wk, part, e0, len) -> {
+            int co = part * k * dim;
+            for (int i = 0; i < len; i++) {
+                int best = 0;
+                double bestD = Double.POSITIVE_INFINITY;
+                for (int j = 0; j < k; j++) {
+                    double sum = 0;
+                    for (int t = 0; t < dim; t++) {
+                        double diff = wk.x[i * dim + t] - c[co + j * dim + t];
+                        sum += diff * diff;
+                    }
+                    if (j == 0) {
+                        sum -= p.prune();
+                    }
+                    if (sum < bestD) {
+                        bestD = sum;
+                        best = j;
+                    }
+                }
+                for (int t = 0; t < dim; t++) {
+                    wk.idx[i * dim + t] = best;
+                }
+            }
+            for (int d = 0; d < dim; d++) {
+                indices.write(e0 + d * l.inner(), len, wk.idx, d, dim);
+            }
+        });
+    }
+
+    @Override
+    public long firstNonFinite(DkmData data) {
+        long n = data.length();
+        float[] buf = new float[SLICE_POINTS];
+        for (long from = 0; from < n; from += SLICE_POINTS) {
+            int len = (int) Math.min(SLICE_POINTS, n - from);
+            data.read(from, len, buf, 0, 1);
+            for (int i = 0; i < len; i++) {
+                if (!Float.isFinite(buf[i])) {
+                    return from + i;
+                }
+            }
+        }
+        return -1;
+    }
+
+    private static void requireScalar(DkmLayout l) {
+        if (l.dim() != 1) {
+            throw new IllegalArgumentException("per-value passes need cluster_dim 1, got " + l.dim());
+        }
+    }
+}

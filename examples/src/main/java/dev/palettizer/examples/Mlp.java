@@ -138,8 +138,22 @@ public final class Mlp {
         return g;
     }
 
+    /** The loss gradients of one mini-batch (samples {@code from..to-1}), by parameter name. */
+    @FunctionalInterface
+    public interface BatchGradients {
+        Map<String, float[]> of(Dataset data, int from, int to);
+    }
+
     /** Trains with Adam on mini-batches in an order shuffled by {@code seed}. */
     public void train(Dataset data, int epochs, int batch, double learningRate, long seed) {
+        train(data, epochs, batch, learningRate, seed, this::gradients);
+    }
+
+    /**
+     * Trains this model's parameters with Adam, taking each mini-batch's gradients from {@code gradients}
+     * (a trainer that computes the loss at other weights, e.g. palettized ones, and maps the gradient back).
+     */
+    public void train(Dataset data, int epochs, int batch, double learningRate, long seed, BatchGradients gradients) {
         Adam adam = new Adam(learningRate);
         SplittableRandom r = new SplittableRandom(seed);
         int[] order = new int[data.size()];
@@ -155,7 +169,7 @@ public final class Mlp {
             }
             Dataset shuffled = reorder(data, order);
             for (int from = 0; from < data.size(); from += batch) {
-                Map<String, float[]> g = gradients(shuffled, from, Math.min(data.size(), from + batch));
+                Map<String, float[]> g = gradients.of(shuffled, from, Math.min(data.size(), from + batch));
                 adam.step(parameters(), g);
             }
         }

@@ -170,12 +170,38 @@ PAL_DEVICE float pal_from_sortable(pal_uint u) {
 
 /* ------------------------------------------------------------------ sorting */
 
-/* Bitonic sort of PAL_WG keys in local memory, one per work-item; keys must be written before. */
+/* The key work-item lid keeps from bitonic stage (k, j), given its partner lid ^ j's: the lower index
+ * of a pair takes the smaller key where the block of k is ascending, the larger where descending. */
+PAL_DEVICE pal_uint pal_bitonic_keep(pal_uint mine, pal_uint other, int lid, int k, int j) {
+    int keep_low = ((lid & j) == 0) == ((lid & k) == 0);
+    pal_uint low = mine < other ? mine : other;
+    pal_uint high = mine < other ? other : mine;
+    return keep_low ? low : high;
+}
+
+/*
+ * Bitonic sort of PAL_WG keys in local memory, one per work-item; keys must be written before.
+ * Stages whose partners are PAL_SORT_LANES or more apart go through local memory (the lower index
+ * of each pair exchanges both, one barrier per stage); closer ones, in the same warp, exchange
+ * registers with PAL_SHUFFLE_XOR and need no barrier. The network, and so the result, is the same.
+ */
 PAL_DEVICE void pal_sort_local(PAL_LOCAL pal_uint* keys) {
     int lid = PAL_LOCAL_ID();
     PAL_BARRIER_LOCAL();
+    pal_uint key = keys[lid];
+    int in_registers = 0;                   /* key is newer than keys[lid] */
     for (int k = 2; k <= PAL_WG; k <<= 1) {
         for (int j = k >> 1; j > 0; j >>= 1) {
+            if (j < PAL_SORT_LANES) {
+                key = pal_bitonic_keep(key, PAL_SHUFFLE_XOR(key, j), lid, k, j);
+                in_registers = 1;
+                continue;
+            }
+            if (in_registers) {
+                keys[lid] = key;
+                PAL_BARRIER_LOCAL();
+                in_registers = 0;
+            }
             int partner = lid ^ j;
             if (partner > lid) {
                 pal_uint a = keys[lid];
@@ -187,7 +213,12 @@ PAL_DEVICE void pal_sort_local(PAL_LOCAL pal_uint* keys) {
                 }
             }
             PAL_BARRIER_LOCAL();
+            key = keys[lid];
         }
+    }
+    if (in_registers) {
+        keys[lid] = key;
+        PAL_BARRIER_LOCAL();
     }
 }
 
@@ -268,6 +299,78 @@ PAL_DEVICE void pal_histogram_dense_segment(pal_layout L, pal_long first, PAL_GL
             hist[pattern] = sum;
         }
         PAL_BARRIER_ALL();
+    }
+}
+
+/*
+ * Compaction of dense histograms before they leave the device: of one group's 65,536 bins, only the
+ * non-zero ones, visited in the order of order[0, n) (the patterns sorted by value, FloatOrder), as
+ * DistinctValuesBuilder.fromDense visits them; zero bins are the ones it drops. Each work-item owns
+ * a contiguous stretch of that order, so entries come out in order after an exclusive prefix over
+ * the work-items' counts. Counting and writing are two kernels because a group's output offset is
+ * the sum of the counts of the groups before it.
+ */
+PAL_DEVICE pal_uint pal_count_stretch(PAL_GLOBAL const double* hist, PAL_GLOBAL const pal_uint* order, pal_long n) {
+    pal_long per = (n + PAL_WG - 1) / PAL_WG;
+    pal_long from = PAL_LOCAL_ID() * per;
+    pal_long to = from + per < n ? from + per : n;
+    pal_uint c = 0;
+    for (pal_long j = from; j < to; j++) {
+        c += hist[order[j]] != 0.0 ? 1u : 0u;
+    }
+    return c;
+}
+
+/* Number of non-zero bins of one group's histogram, written by work-item 0 to *count. */
+PAL_DEVICE void pal_compact_count_group(PAL_GLOBAL const double* hist, PAL_GLOBAL const pal_uint* order, pal_long n,
+                                        PAL_GLOBAL pal_uint* count, PAL_LOCAL pal_uint* scratch) {
+    int lid = PAL_LOCAL_ID();
+    scratch[lid] = pal_count_stretch(hist, order, n);
+    PAL_BARRIER_LOCAL();
+    if (lid == 0) {
+        pal_uint total = 0;
+        for (int q = 0; q < PAL_WG; q++) {
+            total += scratch[q];
+        }
+        *count = total;
+    }
+}
+
+/*
+ * Group g's non-zero bins as (pattern, weight) pairs at [offset, offset + counts[g]) of patterns and
+ * weights, where offset is the sum of counts[0, g): the batch's compacted histograms back to back.
+ */
+PAL_DEVICE void pal_compact_group(PAL_GLOBAL const double* hist, PAL_GLOBAL const pal_uint* order, pal_long n,
+                                  PAL_GLOBAL const pal_uint* counts, pal_long g, PAL_GLOBAL pal_uint* patterns,
+                                  PAL_GLOBAL double* weights, PAL_LOCAL pal_uint* scratch) {
+    int lid = PAL_LOCAL_ID();
+    pal_uint before = 0;
+    for (pal_long q = lid; q < g; q += PAL_WG) {
+        before += counts[q];
+    }
+    scratch[lid] = before;
+    PAL_BARRIER_LOCAL();
+    pal_ulong offset = 0;
+    for (int q = 0; q < PAL_WG; q++) {
+        offset += scratch[q];
+    }
+    PAL_BARRIER_LOCAL();
+    scratch[lid] = pal_count_stretch(hist, order, n);
+    PAL_BARRIER_LOCAL();
+    for (int q = 0; q < lid; q++) {
+        offset += scratch[q];
+    }
+    pal_long per = (n + PAL_WG - 1) / PAL_WG;
+    pal_long from = lid * per;
+    pal_long to = from + per < n ? from + per : n;
+    for (pal_long j = from; j < to; j++) {
+        pal_uint p = order[j];
+        double v = hist[p];
+        if (v != 0.0) {
+            patterns[offset] = p;
+            weights[offset] = v;
+            offset++;
+        }
     }
 }
 
@@ -400,6 +503,28 @@ PAL_DEVICE void pal_reduce_error(pal_error e, PAL_LOCAL double* scratch, PAL_GLO
         partials[3 * wg + 1] = scratch[PAL_WG];
         partials[3 * wg + 2] = scratch[2 * PAL_WG];
     }
+}
+
+/* Positions per work-item of the assignment kernel, PAL_WG apart: the work-group's reduction of the
+ * error terms is paid once per PAL_ASSIGN_ITEMS * PAL_WG positions. The hosts size grids by it
+ * (CudaBackend.ASSIGN_ITEMS, OpenClBackend.ASSIGN_ITEMS). */
+#define PAL_ASSIGN_ITEMS 16
+
+/* Work-group PAL_GROUP_ID()'s positions of the chunk: their indices, and its error partial. */
+PAL_DEVICE void pal_assign_group(pal_layout L, pal_long first, pal_long count,
+                                 PAL_GLOBAL const float* raw, PAL_GLOBAL const float* sens,
+                                 PAL_GLOBAL const float* scales, PAL_GLOBAL const float* x,
+                                 PAL_GLOBAL const float* w, PAL_GLOBAL const float* lut, int lut_size,
+                                 PAL_GLOBAL pal_uchar* indices, PAL_LOCAL double* scratch, PAL_GLOBAL double* partials) {
+    pal_error e = {0.0, 0.0, 0.0};
+    pal_long base = PAL_GROUP_ID() * PAL_WG * PAL_ASSIGN_ITEMS + PAL_LOCAL_ID();
+    for (int r = 0; r < PAL_ASSIGN_ITEMS; r++) {
+        pal_long i = base + (pal_long) r * PAL_WG;
+        if (i < count) {
+            pal_assign_item(L, first, count, i, raw, sens, scales, x, w, lut, lut_size, indices, &e);
+        }
+    }
+    pal_reduce_error(e, scratch, partials);
 }
 
 /* ------------------------------------------------------------------ centroid sums */

@@ -28,4 +28,12 @@ public final class KernelKeys {
         }
         return table;
     }
+
+    /**
+     * The 16-bit patterns of {@code key} in the order {@link DistinctValuesBuilder#fromDense} visits
+     * them (by value, NaNs left out): the order in which the kernels compact dense histograms.
+     */
+    public static int[] denseOrder(ValueKey key) {
+        return FloatOrder.of(key).clone();
+    }
 }

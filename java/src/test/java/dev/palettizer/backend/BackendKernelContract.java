@@ -3,10 +3,12 @@ package dev.palettizer.backend;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Named.named;
 
 import dev.palettizer.model.ErrorStats;
 import dev.palettizer.model.FloatArraySource;
+import dev.palettizer.model.FloatSource;
 import dev.palettizer.model.GroupLayout;
 import dev.palettizer.spec.Granularity;
 import dev.palettizer.spec.PalettizationSpec;
@@ -335,6 +337,64 @@ public abstract class BackendKernelContract {
                 CentroidSums got = b.centroidSums(in, indices, 16);
                 assertArrayEquals(want.sums(), got.sums(), b == large ? "one chunk" : "chunked");
                 assertArrayEquals(want.weights(), got.weights());
+            }
+        }
+    }
+
+    /** Values that fail to read past element {@code failFrom}, as a truncated or vanished file would. */
+    private record FailingSource(FloatSource values, long failFrom) implements FloatSource {
+        static final String MESSAGE = "injected read failure";
+
+        @Override
+        public long size() {
+            return values.size();
+        }
+
+        @Override
+        public void read(long offset, float[] dst, int dstOff, int len) {
+            if (offset + len > failFrom) {
+                throw new IllegalStateException(MESSAGE + " at element " + offset);
+            }
+            values.read(offset, dst, dstOff, len);
+        }
+    }
+
+    private static boolean injected(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c.getMessage() != null && c.getMessage().contains(FailingSource.MESSAGE)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * A call that fails halfway through a tensor (chunks still in flight on the device) must leave
+     * nothing running that writes into the accumulators the next call reuses: the next calls'
+     * histograms and centroid sums are Java's bits.
+     */
+    @Test
+    public void aCallThatFailsMidwayLeavesTheNextCallsExact() {
+        Shape s = shape("per tensor 203x211 (dense histogram)", SCALAR, 203, 211);
+        ClusterInput good = input(s, true, false, 51);
+        ClusterInput bad = new ClusterInput(new FailingSource(good.values(), good.values().size() / 2),
+                good.sensitivities(), good.layout(), null);
+        int lutSize = 16;
+        byte[] indices = new byte[(int) s.layout().vectorCount()];
+        java.assign(good, lut(good, lutSize, 52), lutSize, indices);
+        ValueKey key = ValueKey.exact(ValueKey.Kind.FP16);
+        WeightedValues[] wantHistogram = java.histogram(good, key, 0, 1);
+        CentroidSums wantSums = java.centroidSums(good, indices, lutSize);
+        try (Backend mid = create(pool, 64 << 10)) {
+            for (Backend b : new Backend[] {backend(TINY), mid}) {
+                RuntimeException h = assertThrows(RuntimeException.class, () -> b.histogram(bad, key, 0, 1));
+                assertTrue(injected(h), () -> "not the injected failure: " + h);
+                assertSameHistograms(wantHistogram, b.histogram(good, key, 0, 1));
+                RuntimeException c = assertThrows(RuntimeException.class, () -> b.centroidSums(bad, indices, lutSize));
+                assertTrue(injected(c), () -> "not the injected failure: " + c);
+                CentroidSums got = b.centroidSums(good, indices, lutSize);
+                assertArrayEquals(wantSums.sums(), got.sums(), "sums after a failed call");
+                assertArrayEquals(wantSums.weights(), got.weights(), "weights after a failed call");
             }
         }
     }

@@ -49,6 +49,9 @@ public abstract class BackendKernelContract {
     /** The backend under test with a device budget of {@code budgetBytes}; skips the test (an assumption) where it cannot run. */
     protected abstract Backend create(ForkJoinPool pool, long budgetBytes);
 
+    /** The backend's count of bytes copied from the device to the host so far. */
+    protected abstract long bytesDownloaded(Backend b);
+
     @BeforeAll
     static void startPool() {
         pool = new ForkJoinPool(2);
@@ -164,6 +167,26 @@ public abstract class BackendKernelContract {
     }
 
     // ---------------------------------------------------------------- histogram
+
+    /**
+     * Dense histograms leave the device compacted (issue 16): the bytes a grouped call copies back are
+     * at most twice its histograms' non-empty bins at 12 bytes each (a 4-byte pattern and an 8-byte
+     * weight), where the full tables would be 65,536 doubles per group.
+     */
+    @Test
+    public void denseHistogramsCopyBackOnlyTheirNonEmptyBins() {
+        Shape s = shape("axis 0 group 180, 4 groups", SCALAR.withGranularity(Granularity.grouped(0, 180)), 720, 197);
+        ClusterInput in = input(s, true, false, 61);
+        int groups = in.layout().groups();
+        ValueKey key = ValueKey.exact(ValueKey.Kind.FP16);
+        Backend b = backend(LARGE);
+        long before = bytesDownloaded(b);
+        WeightedValues[] got = b.histogram(in, key, 0, groups);
+        long copied = bytesDownloaded(b) - before;
+        assertSameHistograms(java.histogram(in, key, 0, groups), got);
+        long bins = Arrays.stream(got).mapToLong(h -> h.values().length).sum();
+        assertTrue(copied > 0 && copied <= 2 * 12 * bins, copied + " bytes copied back for " + bins + " non-empty bins");
+    }
 
     static Stream<Arguments> histogramCases() {
         List<Arguments> cases = new ArrayList<>();

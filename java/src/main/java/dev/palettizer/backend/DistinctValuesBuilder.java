@@ -61,14 +61,15 @@ public final class DistinctValuesBuilder {
      * Dense histograms compacted on a device (the kernels' pal_compact): per group g, {@code counts[g]}
      * (pattern, weight) pairs of its non-zero bins in {@link KernelKeys#denseOrder} order, groups back to
      * back, into {@code out[outFrom...]}; the same result as {@link #fromDense} of the full histograms.
+     * {@code patternValues} is {@link KernelKeys#patternValues} of the histograms' key.
      */
-    public static void fromCompacted(int[] counts, int[] patterns, double[] weights, ValueKey key,
+    public static void fromCompacted(int[] counts, int[] patterns, double[] weights, float[] patternValues,
                                      WeightedValues[] out, int outFrom) {
         int j = 0;
         for (int g = 0; g < counts.length; g++) {
             DistinctValuesBuilder b = new DistinctValuesBuilder(counts[g]);
             for (int end = j + counts[g]; j < end; j++) {
-                b.add(key.valueOfPattern(patterns[j]), weights[j]);
+                b.add(patternValues[patterns[j]], weights[j]);
             }
             out[outFrom + g] = b.build();
         }

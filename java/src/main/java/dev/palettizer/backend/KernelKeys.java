@@ -36,4 +36,13 @@ public final class KernelKeys {
     public static int[] denseOrder(ValueKey key) {
         return FloatOrder.of(key).clone();
     }
+
+    /** Per 16-bit pattern, {@link ValueKey#valueOfPattern} of {@code key}: one table per call, not one rounding per bin. */
+    public static float[] patternValues(ValueKey key) {
+        float[] values = new float[PATTERNS];
+        for (int p = 0; p < PATTERNS; p++) {
+            values[p] = key.valueOfPattern(p);
+        }
+        return values;
+    }
 }

@@ -65,6 +65,7 @@ public final class CudaBackend implements Backend {
     private ValueKey sortableKey;
     private ValueKey orderKey;
     private long orderLength;
+    private float[] orderValues;
     private boolean closed;
 
     /**
@@ -345,16 +346,17 @@ public final class CudaBackend implements Backend {
         s.download(patterns, Slot.VALUES, 4 * total);
         s.download(weights, Slot.WEIGHTS, 8 * total);
         sync(s);
-        DistinctValuesBuilder.fromCompacted(c, s.ints(Slot.VALUES, total), s.doubles(Slot.WEIGHTS, total), key, out,
-                outFrom);
+        DistinctValuesBuilder.fromCompacted(c, s.ints(Slot.VALUES, total), s.doubles(Slot.WEIGHTS, total), orderValues,
+                out, outFrom);
     }
 
-    /** {@link KernelKeys#denseOrder} of the key on the device; uploaded once per key. */
+    /** {@link KernelKeys#denseOrder} of the key on the device (and its patterns' values here); made once per key. */
     private CuBuffer denseOrder(ValueKey key) {
         if (!key.equals(orderKey)) {
             int[] order = KernelKeys.denseOrder(key);
             shared().upload(Slot.ORDER, order);
             sync(shared());
+            orderValues = KernelKeys.patternValues(key);
             orderKey = key;
             orderLength = order.length;
         }

@@ -45,6 +45,7 @@ public final class OpenClBackend implements Backend {
     private ValueKey sortableKey;
     private ValueKey orderKey;
     private long orderLength;
+    private float[] orderValues;
     private boolean closed;
 
     /**
@@ -196,15 +197,16 @@ public final class OpenClBackend implements Backend {
         ClBuffer weights = pool.device(Slot.WEIGHTS, 8 * total);
         kernels.compact().args(hist, order, orderLength, counts, patterns, weights);
         cl.launch(kernels.compact(), groups, wg);
-        DistinctValuesBuilder.fromCompacted(c, io.readInts(patterns, total), io.readDoubles(weights, total), key, out,
-                outFrom);
+        DistinctValuesBuilder.fromCompacted(c, io.readInts(patterns, total), io.readDoubles(weights, total), orderValues,
+                out, outFrom);
     }
 
-    /** {@link KernelKeys#denseOrder} of the key on the device; uploaded once per key. */
+    /** {@link KernelKeys#denseOrder} of the key on the device (and its patterns' values here); made once per key. */
     private ClBuffer denseOrder(ValueKey key) {
         if (!key.equals(orderKey)) {
             int[] order = KernelKeys.denseOrder(key);
             io.ints(Slot.ORDER, order);
+            orderValues = KernelKeys.patternValues(key);
             orderKey = key;
             orderLength = order.length;
         }

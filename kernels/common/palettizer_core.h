@@ -303,29 +303,46 @@ PAL_DEVICE void pal_histogram_dense_segment(pal_layout L, pal_long first, PAL_GL
 }
 
 /*
- * Compaction of dense histograms before they leave the device: of one group's 65,536 bins, only the
- * non-zero ones, visited in the order of order[0, n) (the patterns sorted by value, FloatOrder), as
- * DistinctValuesBuilder.fromDense visits them; zero bins are the ones it drops. Each work-item owns
- * a contiguous stretch of that order, so entries come out in order after an exclusive prefix over
- * the work-items' counts. Counting and writing are two kernels because a group's output offset is
- * the sum of the counts of the groups before it.
+ * Dense histograms leave the device as their distinct values, folded as DistinctValuesBuilder.fromDense
+ * folds them: it visits the bins in order[0, n) (the patterns sorted by value, FloatOrder), drops
+ * zero bins, and adds a bin whose value equals the previous kept bin's (== on floats: -0 and 0 fold,
+ * keeping the first) into that entry, in visit order. Two stages, each a count kernel and a write
+ * kernel (a group's output offset is the sum of the counts of the groups before it):
+ *   compact: the non-zero bins as (pattern, weight) pairs, groups back to back;
+ *   fold: per run of equal values among those, the first one's value and the run's weights summed
+ *         in order, by one work-item (a run may cross work-items' stretches).
+ * Each work-item owns a contiguous stretch of its group's items, so entries come out in order after
+ * an exclusive prefix over the work-items' counts.
  */
-PAL_DEVICE pal_uint pal_count_stretch(PAL_GLOBAL const double* hist, PAL_GLOBAL const pal_uint* order, pal_long n) {
-    pal_long per = (n + PAL_WG - 1) / PAL_WG;
-    pal_long from = PAL_LOCAL_ID() * per;
-    pal_long to = from + per < n ? from + per : n;
-    pal_uint c = 0;
-    for (pal_long j = from; j < to; j++) {
-        c += hist[order[j]] != 0.0 ? 1u : 0u;
-    }
-    return c;
+
+/* [*from, *to): work-item PAL_LOCAL_ID()'s stretch of m items. */
+PAL_DEVICE void pal_stretch(pal_long m, pal_long* from, pal_long* to) {
+    pal_long per = (m + PAL_WG - 1) / PAL_WG;
+    *from = PAL_LOCAL_ID() * per < m ? PAL_LOCAL_ID() * per : m;
+    *to = *from + per < m ? *from + per : m;
 }
 
-/* Number of non-zero bins of one group's histogram, written by work-item 0 to *count. */
-PAL_DEVICE void pal_compact_count_group(PAL_GLOBAL const double* hist, PAL_GLOBAL const pal_uint* order, pal_long n,
-                                        PAL_GLOBAL pal_uint* count, PAL_LOCAL pal_uint* scratch) {
+/* Sum of counts[0, g), for every work-item of the group. */
+PAL_DEVICE pal_ulong pal_sum_before(PAL_GLOBAL const pal_uint* counts, pal_long g, PAL_LOCAL pal_uint* scratch) {
     int lid = PAL_LOCAL_ID();
-    scratch[lid] = pal_count_stretch(hist, order, n);
+    pal_uint part = 0;
+    for (pal_long q = lid; q < g; q += PAL_WG) {
+        part += counts[q];
+    }
+    scratch[lid] = part;
+    PAL_BARRIER_LOCAL();
+    pal_ulong total = 0;
+    for (int q = 0; q < PAL_WG; q++) {
+        total += scratch[q];
+    }
+    PAL_BARRIER_LOCAL();
+    return total;
+}
+
+/* Work-item 0 writes the sum of the work-items' c to *count. */
+PAL_DEVICE void pal_count_total(pal_uint c, PAL_GLOBAL pal_uint* count, PAL_LOCAL pal_uint* scratch) {
+    int lid = PAL_LOCAL_ID();
+    scratch[lid] = c;
     PAL_BARRIER_LOCAL();
     if (lid == 0) {
         pal_uint total = 0;
@@ -336,40 +353,96 @@ PAL_DEVICE void pal_compact_count_group(PAL_GLOBAL const double* hist, PAL_GLOBA
     }
 }
 
-/*
- * Group g's non-zero bins as (pattern, weight) pairs at [offset, offset + counts[g]) of patterns and
- * weights, where offset is the sum of counts[0, g): the batch's compacted histograms back to back.
- */
+/* The work-item's c plus the c of the work-items before it (called by all, after they have c). */
+PAL_DEVICE pal_ulong pal_prefix(pal_uint c, pal_ulong base, PAL_LOCAL pal_uint* scratch) {
+    int lid = PAL_LOCAL_ID();
+    scratch[lid] = c;
+    PAL_BARRIER_LOCAL();
+    for (int q = 0; q < lid; q++) {
+        base += scratch[q];
+    }
+    return base;
+}
+
+/* Number of non-zero bins of one group's histogram hist[0, 65536), written to *count. */
+PAL_DEVICE void pal_compact_count_group(PAL_GLOBAL const double* hist, PAL_GLOBAL const pal_uint* order, pal_long n,
+                                        PAL_GLOBAL pal_uint* count, PAL_LOCAL pal_uint* scratch) {
+    pal_long from, to;
+    pal_stretch(n, &from, &to);
+    pal_uint c = 0;
+    for (pal_long j = from; j < to; j++) {
+        c += hist[order[j]] != 0.0 ? 1u : 0u;
+    }
+    pal_count_total(c, count, scratch);
+}
+
+/* Group g's non-zero bins as (pattern, weight) pairs, from offset sum(counts[0, g)). */
 PAL_DEVICE void pal_compact_group(PAL_GLOBAL const double* hist, PAL_GLOBAL const pal_uint* order, pal_long n,
                                   PAL_GLOBAL const pal_uint* counts, pal_long g, PAL_GLOBAL pal_uint* patterns,
                                   PAL_GLOBAL double* weights, PAL_LOCAL pal_uint* scratch) {
-    int lid = PAL_LOCAL_ID();
-    pal_uint before = 0;
-    for (pal_long q = lid; q < g; q += PAL_WG) {
-        before += counts[q];
+    pal_ulong base = pal_sum_before(counts, g, scratch);
+    pal_long from, to;
+    pal_stretch(n, &from, &to);
+    pal_uint c = 0;
+    for (pal_long j = from; j < to; j++) {
+        c += hist[order[j]] != 0.0 ? 1u : 0u;
     }
-    scratch[lid] = before;
-    PAL_BARRIER_LOCAL();
-    pal_ulong offset = 0;
-    for (int q = 0; q < PAL_WG; q++) {
-        offset += scratch[q];
-    }
-    PAL_BARRIER_LOCAL();
-    scratch[lid] = pal_count_stretch(hist, order, n);
-    PAL_BARRIER_LOCAL();
-    for (int q = 0; q < lid; q++) {
-        offset += scratch[q];
-    }
-    pal_long per = (n + PAL_WG - 1) / PAL_WG;
-    pal_long from = lid * per;
-    pal_long to = from + per < n ? from + per : n;
+    pal_ulong o = pal_prefix(c, base, scratch);
     for (pal_long j = from; j < to; j++) {
         pal_uint p = order[j];
         double v = hist[p];
         if (v != 0.0) {
-            patterns[offset] = p;
-            weights[offset] = v;
-            offset++;
+            patterns[o] = p;
+            weights[o] = v;
+            o++;
+        }
+    }
+}
+
+/* Whether compacted entry e of a group starting at begin opens a run: values holds each pattern's value. */
+PAL_DEVICE int pal_opens_run(PAL_GLOBAL const pal_uint* patterns, PAL_GLOBAL const float* values, pal_ulong begin,
+                             pal_ulong e) {
+    return e == begin || values[patterns[e]] != values[patterns[e - 1]];
+}
+
+/* Number of runs of equal values among group g's compacted entries, written to *count. */
+PAL_DEVICE void pal_fold_count_group(PAL_GLOBAL const pal_uint* patterns, PAL_GLOBAL const float* values,
+                                     PAL_GLOBAL const pal_uint* counts, pal_long g, PAL_GLOBAL pal_uint* count,
+                                     PAL_LOCAL pal_uint* scratch) {
+    pal_ulong begin = pal_sum_before(counts, g, scratch);
+    pal_long from, to;
+    pal_stretch(counts[g], &from, &to);
+    pal_uint c = 0;
+    for (pal_long e = from; e < to; e++) {
+        c += pal_opens_run(patterns, values, begin, begin + e) ? 1u : 0u;
+    }
+    pal_count_total(c, count, scratch);
+}
+
+/* Group g's distinct values and summed weights, from offset sum(distinct[0, g)). */
+PAL_DEVICE void pal_fold_group(PAL_GLOBAL const pal_uint* patterns, PAL_GLOBAL const double* weights,
+                               PAL_GLOBAL const float* values, PAL_GLOBAL const pal_uint* counts,
+                               PAL_GLOBAL const pal_uint* distinct, pal_long g, PAL_GLOBAL float* out_values,
+                               PAL_GLOBAL double* out_weights, PAL_LOCAL pal_uint* scratch) {
+    pal_ulong begin = pal_sum_before(counts, g, scratch);
+    pal_ulong base = pal_sum_before(distinct, g, scratch);
+    pal_ulong end = begin + counts[g];
+    pal_long from, to;
+    pal_stretch(counts[g], &from, &to);
+    pal_uint c = 0;
+    for (pal_long e = from; e < to; e++) {
+        c += pal_opens_run(patterns, values, begin, begin + e) ? 1u : 0u;
+    }
+    pal_ulong o = pal_prefix(c, base, scratch);
+    for (pal_ulong e = begin + from; e < begin + to; e++) {
+        if (pal_opens_run(patterns, values, begin, e)) {
+            double sum = weights[e];
+            for (pal_ulong q = e + 1; q < end && !pal_opens_run(patterns, values, begin, q); q++) {
+                sum += weights[q];
+            }
+            out_values[o] = values[patterns[e]];
+            out_weights[o] = sum;
+            o++;
         }
     }
 }

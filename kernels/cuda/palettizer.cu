@@ -129,9 +129,24 @@ PAL_KERNEL pal_compact_count(const double* hist, const pal_uint* order, pal_long
     pal_compact_count_group(hist + PAL_GROUP_ID() * 65536, order, n, counts + PAL_GROUP_ID(), scratch);
 }
 
-/* One block per group of the batch, after pal_compact_count: the non-zero bins, groups back to back. */
+/* One block per group, after pal_compact_count: the non-zero bins as (pattern, weight), groups back to back. */
 PAL_KERNEL pal_compact(const double* hist, const pal_uint* order, pal_long n, const pal_uint* counts,
                        pal_uint* patterns, double* weights) {
     __shared__ pal_uint scratch[PAL_WG];
     pal_compact_group(hist + PAL_GROUP_ID() * 65536, order, n, counts, PAL_GROUP_ID(), patterns, weights, scratch);
+}
+
+/* One block per group, after pal_compact: distinct[g] = runs of equal values (values: per pattern). */
+PAL_KERNEL pal_fold_count(const pal_uint* patterns, const float* values, const pal_uint* counts,
+                          pal_uint* distinct) {
+    __shared__ pal_uint scratch[PAL_WG];
+    pal_fold_count_group(patterns, values, counts, PAL_GROUP_ID(), distinct + PAL_GROUP_ID(), scratch);
+}
+
+/* One block per group, after pal_fold_count: each group's distinct values and weights, back to back. */
+PAL_KERNEL pal_fold(const pal_uint* patterns, const double* weights, const float* values,
+                    const pal_uint* counts, const pal_uint* distinct, float* out_values,
+                    double* out_weights) {
+    __shared__ pal_uint scratch[PAL_WG];
+    pal_fold_group(patterns, weights, values, counts, distinct, PAL_GROUP_ID(), out_values, out_weights, scratch);
 }

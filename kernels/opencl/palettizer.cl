@@ -108,10 +108,24 @@ PAL_KERNEL pal_compact_count(__global const double* hist, __global const pal_uin
     pal_compact_count_group(hist + PAL_GROUP_ID() * 65536, order, n, counts + PAL_GROUP_ID(), scratch);
 }
 
-/* One work-group per group of the batch, after pal_compact_count: the non-zero bins, groups back to back. */
+/* One work-group per group, after pal_compact_count: the non-zero bins as (pattern, weight), groups back to back. */
 PAL_KERNEL pal_compact(__global const double* hist, __global const pal_uint* order, pal_long n,
-                       __global const pal_uint* counts, __global pal_uint* patterns,
-                       __global double* weights) {
+                       __global const pal_uint* counts, __global pal_uint* patterns, __global double* weights) {
     __local pal_uint scratch[PAL_WG];
     pal_compact_group(hist + PAL_GROUP_ID() * 65536, order, n, counts, PAL_GROUP_ID(), patterns, weights, scratch);
+}
+
+/* One work-group per group, after pal_compact: distinct[g] = runs of equal values (values: per pattern). */
+PAL_KERNEL pal_fold_count(__global const pal_uint* patterns, __global const float* values,
+                          __global const pal_uint* counts, __global pal_uint* distinct) {
+    __local pal_uint scratch[PAL_WG];
+    pal_fold_count_group(patterns, values, counts, PAL_GROUP_ID(), distinct + PAL_GROUP_ID(), scratch);
+}
+
+/* One work-group per group, after pal_fold_count: each group's distinct values and weights, back to back. */
+PAL_KERNEL pal_fold(__global const pal_uint* patterns, __global const double* weights, __global const float* values,
+                    __global const pal_uint* counts, __global const pal_uint* distinct, __global float* out_values,
+                    __global double* out_weights) {
+    __local pal_uint scratch[PAL_WG];
+    pal_fold_group(patterns, weights, values, counts, distinct, PAL_GROUP_ID(), out_values, out_weights, scratch);
 }

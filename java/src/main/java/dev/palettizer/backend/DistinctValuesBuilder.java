@@ -58,20 +58,19 @@ public final class DistinctValuesBuilder {
     }
 
     /**
-     * Dense histograms compacted on a device (the kernels' pal_compact): per group g, {@code counts[g]}
-     * (pattern, weight) pairs of its non-zero bins in {@link KernelKeys#denseOrder} order, groups back to
-     * back, into {@code out[outFrom...]}; the same result as {@link #fromDense} of the full histograms.
-     * {@code patternValues} is {@link KernelKeys#patternValues} of the histograms' key.
+     * Dense histograms folded on a device (the kernels' pal_fold): per group g, {@code distinct[g]}
+     * distinct values with their summed weights, groups back to back, into {@code out[outFrom...]};
+     * the same result as {@link #fromDense} of the full histograms.
      */
-    public static void fromCompacted(int[] counts, int[] patterns, double[] weights, float[] patternValues,
-                                     WeightedValues[] out, int outFrom) {
+    public static void fromFolded(int[] distinct, float[] values, double[] weights, WeightedValues[] out, int outFrom) {
         int j = 0;
-        for (int g = 0; g < counts.length; g++) {
-            DistinctValuesBuilder b = new DistinctValuesBuilder(counts[g]);
-            for (int end = j + counts[g]; j < end; j++) {
-                b.add(patternValues[patterns[j]], weights[j]);
+        for (int g = 0; g < distinct.length; g++) {
+            double[] v = new double[distinct[g]];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = values[j + i];
             }
-            out[outFrom + g] = b.build();
+            out[outFrom + g] = new WeightedValues(v, Arrays.copyOfRange(weights, j, j + v.length));
+            j += v.length;
         }
     }
 }

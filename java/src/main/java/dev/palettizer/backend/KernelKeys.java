@@ -37,7 +37,7 @@ public final class KernelKeys {
         return FloatOrder.of(key).clone();
     }
 
-    /** Per 16-bit pattern, {@link ValueKey#valueOfPattern} of {@code key}: one table per call, not one rounding per bin. */
+    /** Per 16-bit pattern, {@link ValueKey#valueOfPattern} of {@code key} (what the kernels fold dense histograms by). */
     public static float[] patternValues(ValueKey key) {
         float[] values = new float[PATTERNS];
         for (int p = 0; p < PATTERNS; p++) {

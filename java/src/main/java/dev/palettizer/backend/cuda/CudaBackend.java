@@ -65,7 +65,6 @@ public final class CudaBackend implements Backend {
     private ValueKey sortableKey;
     private ValueKey orderKey;
     private long orderLength;
-    private float[] orderValues;
     private boolean closed;
 
     /**
@@ -326,37 +325,52 @@ public final class CudaBackend implements Backend {
 
     /**
      * The distinct values of a batch's dense histograms ({@code groups} x 65,536 bins on the device,
-     * enqueued on the shared lane): only their non-zero bins come back, compacted on the device.
+     * enqueued on the shared lane): compacted to their non-zero bins and folded by value there, so
+     * only the distinct values and their weights come back (plus two counts per group).
      */
     private void compacted(CuBuffer hist, int groups, ValueKey key, WeightedValues[] out, int outFrom) {
         Lane s = shared();
         CuBuffer order = denseOrder(key);
+        CuBuffer values = s.device(Slot.PATTERN_VALUES, 4L * BINS);
         CuBuffer counts = s.device(Slot.COUNTS, 4L * groups);
         kernels.compactCount().launch(s.stream(), groups, hist, order, orderLength, counts);
         s.download(counts, Slot.COUNTS, 4L * groups);
         sync(s);
-        int[] c = s.ints(Slot.COUNTS, groups);
-        long total = 0;
-        for (int n : c) {
-            total += n;
-        }
-        CuBuffer patterns = s.device(Slot.VALUES, 4 * total);
-        CuBuffer weights = s.device(Slot.WEIGHTS, 8 * total);
+        long nonZero = sum(s.ints(Slot.COUNTS, groups));
+        CuBuffer patterns = s.device(Slot.PATTERNS, 4 * nonZero);
+        CuBuffer weights = s.device(Slot.WEIGHTS, 8 * nonZero);
         kernels.compact().launch(s.stream(), groups, hist, order, orderLength, counts, patterns, weights);
-        s.download(patterns, Slot.VALUES, 4 * total);
-        s.download(weights, Slot.WEIGHTS, 8 * total);
+        CuBuffer distinct = s.device(Slot.DISTINCT, 4L * groups);
+        kernels.foldCount().launch(s.stream(), groups, patterns, values, counts, distinct);
+        s.download(distinct, Slot.DISTINCT, 4L * groups);
         sync(s);
-        DistinctValuesBuilder.fromCompacted(c, s.ints(Slot.VALUES, total), s.doubles(Slot.WEIGHTS, total), orderValues,
-                out, outFrom);
+        int[] d = s.ints(Slot.DISTINCT, groups);
+        long n = sum(d);
+        CuBuffer outValues = s.device(Slot.DISTINCT_VALUES, 4 * n);
+        CuBuffer outWeights = s.device(Slot.DISTINCT_WEIGHTS, 8 * n);
+        kernels.fold().launch(s.stream(), groups, patterns, weights, values, counts, distinct, outValues, outWeights);
+        s.download(outValues, Slot.DISTINCT_VALUES, 4 * n);
+        s.download(outWeights, Slot.DISTINCT_WEIGHTS, 8 * n);
+        sync(s);
+        DistinctValuesBuilder.fromFolded(d, s.floats(Slot.DISTINCT_VALUES, n), s.doubles(Slot.DISTINCT_WEIGHTS, n), out,
+                outFrom);
     }
 
-    /** {@link KernelKeys#denseOrder} of the key on the device (and its patterns' values here); made once per key. */
+    private static long sum(int[] counts) {
+        long total = 0;
+        for (int c : counts) {
+            total += c;
+        }
+        return total;
+    }
+
+    /** {@link KernelKeys#denseOrder} and {@link KernelKeys#patternValues} of the key on the device; uploaded once per key. */
     private CuBuffer denseOrder(ValueKey key) {
         if (!key.equals(orderKey)) {
             int[] order = KernelKeys.denseOrder(key);
             shared().upload(Slot.ORDER, order);
+            shared().upload(Slot.PATTERN_VALUES, KernelKeys.patternValues(key));
             sync(shared());
-            orderValues = KernelKeys.patternValues(key);
             orderKey = key;
             orderLength = order.length;
         }

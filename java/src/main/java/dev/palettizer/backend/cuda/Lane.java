@@ -34,8 +34,8 @@ import jcuda.driver.CUstream_flags;
  */
 final class Lane implements AutoCloseable {
     /** What a lane buffer holds. Device and pinned buffers of one slot are separate allocations. */
-    enum Slot { RAW, SENS, X, W, INDICES, SEGMENTS, PARTIALS, PARTIAL_SUMS, PACKED, OUT, SCALES, LUT, SORTABLE, ORDER, ACC, REDUCED,
-        COUNTS, KEYS, VALUES, WEIGHTS }
+    enum Slot { RAW, SENS, X, W, INDICES, SEGMENTS, PARTIALS, PARTIAL_SUMS, PACKED, OUT, SCALES, LUT, SORTABLE, ORDER, PATTERN_VALUES, ACC,
+        REDUCED, COUNTS, PATTERNS, DISTINCT, DISTINCT_VALUES, DISTINCT_WEIGHTS, KEYS, VALUES, WEIGHTS }
 
     final int index;
     private final CUstream stream = new CUstream();

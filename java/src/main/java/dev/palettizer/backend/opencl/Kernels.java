@@ -8,7 +8,7 @@ import java.util.function.Function;
 record Kernels(ClProgram program, ClKernel prepare, ClKernel histogramDense, ClKernel histogramKeys,
                ClKernel histogramSorted, ClKernel assign, ClKernel centroidSums, ClKernel reduceSlots,
                ClKernel pack, ClKernel unpack, ClKernel reconstruct, ClKernel compactCount,
-               ClKernel compact) implements AutoCloseable {
+               ClKernel compact, ClKernel foldCount, ClKernel fold) implements AutoCloseable {
 
     /** Builds the program for the context's device with work-groups of {@code groupSize} (a power of two). */
     static Kernels build(ClContext cl, int groupSize) {
@@ -26,7 +26,7 @@ record Kernels(ClProgram program, ClKernel prepare, ClKernel histogramDense, ClK
                     kernel.apply("pal_histogram_keys"), kernel.apply("pal_histogram_sorted"), kernel.apply("pal_assign"),
                     kernel.apply("pal_centroid_sums"), kernel.apply("pal_reduce_slots"), kernel.apply("pal_pack"),
                     kernel.apply("pal_unpack"), kernel.apply("pal_reconstruct"), kernel.apply("pal_compact_count"),
-                    kernel.apply("pal_compact"));
+                    kernel.apply("pal_compact"), kernel.apply("pal_fold_count"), kernel.apply("pal_fold"));
         } catch (RuntimeException e) {
             made.forEach(ClKernel::close);
             p.close();
@@ -37,7 +37,7 @@ record Kernels(ClProgram program, ClKernel prepare, ClKernel histogramDense, ClK
     @Override
     public void close() {
         for (ClKernel k : List.of(prepare, histogramDense, histogramKeys, histogramSorted, assign, centroidSums,
-                reduceSlots, pack, unpack, reconstruct, compactCount, compact)) {
+                reduceSlots, pack, unpack, reconstruct, compactCount, compact, foldCount, fold)) {
             k.close();
         }
         program.close();

@@ -45,7 +45,6 @@ public final class OpenClBackend implements Backend {
     private ValueKey sortableKey;
     private ValueKey orderKey;
     private long orderLength;
-    private float[] orderValues;
     private boolean closed;
 
     /**
@@ -181,32 +180,46 @@ public final class OpenClBackend implements Backend {
 
     /**
      * The distinct values of a batch's dense histograms ({@code groups} x 65,536 bins on the device):
-     * only their non-zero bins come back, compacted on the device.
+     * compacted to their non-zero bins and folded by value there, so only the distinct values and
+     * their weights come back (plus two counts per group).
      */
     private void compacted(ClBuffer hist, int groups, ValueKey key, WeightedValues[] out, int outFrom) {
         ClBuffer order = denseOrder(key);
+        ClBuffer values = pool.device(Slot.PATTERN_VALUES, 4L * BINS);
         ClBuffer counts = pool.device(Slot.COUNTS, 4L * groups);
         kernels.compactCount().args(hist, order, orderLength, counts);
         cl.launch(kernels.compactCount(), groups, wg);
-        int[] c = io.readInts(counts, groups);
-        long total = 0;
-        for (int n : c) {
-            total += n;
-        }
-        ClBuffer patterns = pool.device(Slot.VALUES, 4 * total);
-        ClBuffer weights = pool.device(Slot.WEIGHTS, 8 * total);
+        long nonZero = sum(io.readInts(counts, groups));
+        ClBuffer patterns = pool.device(Slot.PATTERNS, 4 * nonZero);
+        ClBuffer weights = pool.device(Slot.WEIGHTS, 8 * nonZero);
         kernels.compact().args(hist, order, orderLength, counts, patterns, weights);
         cl.launch(kernels.compact(), groups, wg);
-        DistinctValuesBuilder.fromCompacted(c, io.readInts(patterns, total), io.readDoubles(weights, total), orderValues,
-                out, outFrom);
+        ClBuffer distinct = pool.device(Slot.DISTINCT, 4L * groups);
+        kernels.foldCount().args(patterns, values, counts, distinct);
+        cl.launch(kernels.foldCount(), groups, wg);
+        int[] d = io.readInts(distinct, groups);
+        long n = sum(d);
+        ClBuffer outValues = pool.device(Slot.DISTINCT_VALUES, 4 * n);
+        ClBuffer outWeights = pool.device(Slot.DISTINCT_WEIGHTS, 8 * n);
+        kernels.fold().args(patterns, weights, values, counts, distinct, outValues, outWeights);
+        cl.launch(kernels.fold(), groups, wg);
+        DistinctValuesBuilder.fromFolded(d, io.readFloats(outValues, n), io.readDoubles(outWeights, n), out, outFrom);
     }
 
-    /** {@link KernelKeys#denseOrder} of the key on the device (and its patterns' values here); made once per key. */
+    private static long sum(int[] counts) {
+        long total = 0;
+        for (int c : counts) {
+            total += c;
+        }
+        return total;
+    }
+
+    /** {@link KernelKeys#denseOrder} and {@link KernelKeys#patternValues} of the key on the device; uploaded once per key. */
     private ClBuffer denseOrder(ValueKey key) {
         if (!key.equals(orderKey)) {
             int[] order = KernelKeys.denseOrder(key);
             io.ints(Slot.ORDER, order);
-            orderValues = KernelKeys.patternValues(key);
+            io.floats(Slot.PATTERN_VALUES, KernelKeys.patternValues(key));
             orderKey = key;
             orderLength = order.length;
         }

@@ -285,7 +285,8 @@ public final class CudaBackend implements Backend {
     private WeightedValues[] denseHistogram(Feed feed, ValueKey key, int fromGroup, int toGroup) {
         GroupLayout l = feed.layout();
         long slots = ceil(l.vectorsPerGroup(), JavaBackend.SLICE);
-        int perBatch = groupsPerBatch(l, (slots + 1) * BINS * 8);
+        // Per group: its slots, the summed table, and at worst 1.5 tables each of compacted and folded bins.
+        int perBatch = groupsPerBatch(l, (slots + 4) * BINS * 8);
         WeightedValues[] out = new WeightedValues[toGroup - fromGroup];
         for (int g0 = fromGroup; g0 < toGroup; g0 += perBatch) {
             int g1 = Math.min(toGroup, g0 + perBatch);

@@ -146,7 +146,8 @@ public final class OpenClBackend implements Backend {
     private WeightedValues[] denseHistogram(ClusterInput in, ValueKey key, int fromGroup, int toGroup) {
         GroupLayout l = in.layout();
         long slots = blocks(l.vectorsPerGroup(), JavaBackend.SLICE);
-        int perBatch = groupsPerBatch(l, (slots + 1) * BINS * 8);
+        // Per group: its slots, the summed table, and at worst 1.5 tables each of compacted and folded bins.
+        int perBatch = groupsPerBatch(l, (slots + 4) * BINS * 8);
         ClBuffer scales = scales(in);
         WeightedValues[] out = new WeightedValues[toGroup - fromGroup];
         for (int g0 = fromGroup; g0 < toGroup; g0 += perBatch) {

@@ -170,12 +170,38 @@ PAL_DEVICE float pal_from_sortable(pal_uint u) {
 
 /* ------------------------------------------------------------------ sorting */
 
-/* Bitonic sort of PAL_WG keys in local memory, one per work-item; keys must be written before. */
+/* The key work-item lid keeps from bitonic stage (k, j), given its partner lid ^ j's: the lower index
+ * of a pair takes the smaller key where the block of k is ascending, the larger where descending. */
+PAL_DEVICE pal_uint pal_bitonic_keep(pal_uint mine, pal_uint other, int lid, int k, int j) {
+    int keep_low = ((lid & j) == 0) == ((lid & k) == 0);
+    pal_uint low = mine < other ? mine : other;
+    pal_uint high = mine < other ? other : mine;
+    return keep_low ? low : high;
+}
+
+/*
+ * Bitonic sort of PAL_WG keys in local memory, one per work-item; keys must be written before.
+ * Stages whose partners are PAL_SORT_LANES or more apart go through local memory (the lower index
+ * of each pair exchanges both, one barrier per stage); closer ones, in the same warp, exchange
+ * registers with PAL_SHUFFLE_XOR and need no barrier. The network, and so the result, is the same.
+ */
 PAL_DEVICE void pal_sort_local(PAL_LOCAL pal_uint* keys) {
     int lid = PAL_LOCAL_ID();
     PAL_BARRIER_LOCAL();
+    pal_uint key = keys[lid];
+    int in_registers = 0;                   /* key is newer than keys[lid] */
     for (int k = 2; k <= PAL_WG; k <<= 1) {
         for (int j = k >> 1; j > 0; j >>= 1) {
+            if (j < PAL_SORT_LANES) {
+                key = pal_bitonic_keep(key, PAL_SHUFFLE_XOR(key, j), lid, k, j);
+                in_registers = 1;
+                continue;
+            }
+            if (in_registers) {
+                keys[lid] = key;
+                PAL_BARRIER_LOCAL();
+                in_registers = 0;
+            }
             int partner = lid ^ j;
             if (partner > lid) {
                 pal_uint a = keys[lid];
@@ -187,7 +213,12 @@ PAL_DEVICE void pal_sort_local(PAL_LOCAL pal_uint* keys) {
                 }
             }
             PAL_BARRIER_LOCAL();
+            key = keys[lid];
         }
+    }
+    if (in_registers) {
+        keys[lid] = key;
+        PAL_BARRIER_LOCAL();
     }
 }
 
@@ -268,6 +299,151 @@ PAL_DEVICE void pal_histogram_dense_segment(pal_layout L, pal_long first, PAL_GL
             hist[pattern] = sum;
         }
         PAL_BARRIER_ALL();
+    }
+}
+
+/*
+ * Dense histograms leave the device as their distinct values, folded as DistinctValuesBuilder.fromDense
+ * folds them: it visits the bins in order[0, n) (the patterns sorted by value, FloatOrder), drops
+ * zero bins, and adds a bin whose value equals the previous kept bin's (== on floats: -0 and 0 fold,
+ * keeping the first) into that entry, in visit order. Two stages, each a count kernel and a write
+ * kernel (a group's output offset is the sum of the counts of the groups before it):
+ *   compact: the non-zero bins as (pattern, weight) pairs, groups back to back;
+ *   fold: per run of equal values among those, the first one's value and the run's weights summed
+ *         in order, by one work-item (a run may cross work-items' stretches).
+ * Each work-item owns a contiguous stretch of its group's items, so entries come out in order after
+ * an exclusive prefix over the work-items' counts.
+ */
+
+/* [*from, *to): work-item PAL_LOCAL_ID()'s stretch of m items. */
+PAL_DEVICE void pal_stretch(pal_long m, pal_long* from, pal_long* to) {
+    pal_long per = (m + PAL_WG - 1) / PAL_WG;
+    *from = PAL_LOCAL_ID() * per < m ? PAL_LOCAL_ID() * per : m;
+    *to = *from + per < m ? *from + per : m;
+}
+
+/* Sum of counts[0, g), for every work-item of the group. */
+PAL_DEVICE pal_ulong pal_sum_before(PAL_GLOBAL const pal_uint* counts, pal_long g, PAL_LOCAL pal_uint* scratch) {
+    int lid = PAL_LOCAL_ID();
+    pal_uint part = 0;
+    for (pal_long q = lid; q < g; q += PAL_WG) {
+        part += counts[q];
+    }
+    scratch[lid] = part;
+    PAL_BARRIER_LOCAL();
+    pal_ulong total = 0;
+    for (int q = 0; q < PAL_WG; q++) {
+        total += scratch[q];
+    }
+    PAL_BARRIER_LOCAL();
+    return total;
+}
+
+/* Work-item 0 writes the sum of the work-items' c to *count. */
+PAL_DEVICE void pal_count_total(pal_uint c, PAL_GLOBAL pal_uint* count, PAL_LOCAL pal_uint* scratch) {
+    int lid = PAL_LOCAL_ID();
+    scratch[lid] = c;
+    PAL_BARRIER_LOCAL();
+    if (lid == 0) {
+        pal_uint total = 0;
+        for (int q = 0; q < PAL_WG; q++) {
+            total += scratch[q];
+        }
+        *count = total;
+    }
+}
+
+/* The work-item's c plus the c of the work-items before it (called by all, after they have c). */
+PAL_DEVICE pal_ulong pal_prefix(pal_uint c, pal_ulong base, PAL_LOCAL pal_uint* scratch) {
+    int lid = PAL_LOCAL_ID();
+    scratch[lid] = c;
+    PAL_BARRIER_LOCAL();
+    for (int q = 0; q < lid; q++) {
+        base += scratch[q];
+    }
+    return base;
+}
+
+/* Number of non-zero bins of one group's histogram hist[0, 65536), written to *count. */
+PAL_DEVICE void pal_compact_count_group(PAL_GLOBAL const double* hist, PAL_GLOBAL const pal_uint* order, pal_long n,
+                                        PAL_GLOBAL pal_uint* count, PAL_LOCAL pal_uint* scratch) {
+    pal_long from, to;
+    pal_stretch(n, &from, &to);
+    pal_uint c = 0;
+    for (pal_long j = from; j < to; j++) {
+        c += hist[order[j]] != 0.0 ? 1u : 0u;
+    }
+    pal_count_total(c, count, scratch);
+}
+
+/* Group g's non-zero bins as (pattern, weight) pairs, from offset sum(counts[0, g)). */
+PAL_DEVICE void pal_compact_group(PAL_GLOBAL const double* hist, PAL_GLOBAL const pal_uint* order, pal_long n,
+                                  PAL_GLOBAL const pal_uint* counts, pal_long g, PAL_GLOBAL pal_uint* patterns,
+                                  PAL_GLOBAL double* weights, PAL_LOCAL pal_uint* scratch) {
+    pal_ulong base = pal_sum_before(counts, g, scratch);
+    pal_long from, to;
+    pal_stretch(n, &from, &to);
+    pal_uint c = 0;
+    for (pal_long j = from; j < to; j++) {
+        c += hist[order[j]] != 0.0 ? 1u : 0u;
+    }
+    pal_ulong o = pal_prefix(c, base, scratch);
+    for (pal_long j = from; j < to; j++) {
+        pal_uint p = order[j];
+        double v = hist[p];
+        if (v != 0.0) {
+            patterns[o] = p;
+            weights[o] = v;
+            o++;
+        }
+    }
+}
+
+/* Whether compacted entry e of a group starting at begin opens a run: values holds each pattern's value. */
+PAL_DEVICE int pal_opens_run(PAL_GLOBAL const pal_uint* patterns, PAL_GLOBAL const float* values, pal_ulong begin,
+                             pal_ulong e) {
+    return e == begin || values[patterns[e]] != values[patterns[e - 1]];
+}
+
+/* Number of runs of equal values among group g's compacted entries, written to *count. */
+PAL_DEVICE void pal_fold_count_group(PAL_GLOBAL const pal_uint* patterns, PAL_GLOBAL const float* values,
+                                     PAL_GLOBAL const pal_uint* counts, pal_long g, PAL_GLOBAL pal_uint* count,
+                                     PAL_LOCAL pal_uint* scratch) {
+    pal_ulong begin = pal_sum_before(counts, g, scratch);
+    pal_long from, to;
+    pal_stretch(counts[g], &from, &to);
+    pal_uint c = 0;
+    for (pal_long e = from; e < to; e++) {
+        c += pal_opens_run(patterns, values, begin, begin + e) ? 1u : 0u;
+    }
+    pal_count_total(c, count, scratch);
+}
+
+/* Group g's distinct values and summed weights, from offset sum(distinct[0, g)). */
+PAL_DEVICE void pal_fold_group(PAL_GLOBAL const pal_uint* patterns, PAL_GLOBAL const double* weights,
+                               PAL_GLOBAL const float* values, PAL_GLOBAL const pal_uint* counts,
+                               PAL_GLOBAL const pal_uint* distinct, pal_long g, PAL_GLOBAL float* out_values,
+                               PAL_GLOBAL double* out_weights, PAL_LOCAL pal_uint* scratch) {
+    pal_ulong begin = pal_sum_before(counts, g, scratch);
+    pal_ulong base = pal_sum_before(distinct, g, scratch);
+    pal_ulong end = begin + counts[g];
+    pal_long from, to;
+    pal_stretch(counts[g], &from, &to);
+    pal_uint c = 0;
+    for (pal_long e = from; e < to; e++) {
+        c += pal_opens_run(patterns, values, begin, begin + e) ? 1u : 0u;
+    }
+    pal_ulong o = pal_prefix(c, base, scratch);
+    for (pal_ulong e = begin + from; e < begin + to; e++) {
+        if (pal_opens_run(patterns, values, begin, e)) {
+            double sum = weights[e];
+            for (pal_ulong q = e + 1; q < end && !pal_opens_run(patterns, values, begin, q); q++) {
+                sum += weights[q];
+            }
+            out_values[o] = values[patterns[e]];
+            out_weights[o] = sum;
+            o++;
+        }
     }
 }
 
@@ -400,6 +576,28 @@ PAL_DEVICE void pal_reduce_error(pal_error e, PAL_LOCAL double* scratch, PAL_GLO
         partials[3 * wg + 1] = scratch[PAL_WG];
         partials[3 * wg + 2] = scratch[2 * PAL_WG];
     }
+}
+
+/* Positions per work-item of the assignment kernel, PAL_WG apart: the work-group's reduction of the
+ * error terms is paid once per PAL_ASSIGN_ITEMS * PAL_WG positions. The hosts size grids by it
+ * (CudaBackend.ASSIGN_ITEMS, OpenClBackend.ASSIGN_ITEMS). */
+#define PAL_ASSIGN_ITEMS 16
+
+/* Work-group PAL_GROUP_ID()'s positions of the chunk: their indices, and its error partial. */
+PAL_DEVICE void pal_assign_group(pal_layout L, pal_long first, pal_long count,
+                                 PAL_GLOBAL const float* raw, PAL_GLOBAL const float* sens,
+                                 PAL_GLOBAL const float* scales, PAL_GLOBAL const float* x,
+                                 PAL_GLOBAL const float* w, PAL_GLOBAL const float* lut, int lut_size,
+                                 PAL_GLOBAL pal_uchar* indices, PAL_LOCAL double* scratch, PAL_GLOBAL double* partials) {
+    pal_error e = {0.0, 0.0, 0.0};
+    pal_long base = PAL_GROUP_ID() * PAL_WG * PAL_ASSIGN_ITEMS + PAL_LOCAL_ID();
+    for (int r = 0; r < PAL_ASSIGN_ITEMS; r++) {
+        pal_long i = base + (pal_long) r * PAL_WG;
+        if (i < count) {
+            pal_assign_item(L, first, count, i, raw, sens, scales, x, w, lut, lut_size, indices, &e);
+        }
+    }
+    pal_reduce_error(e, scratch, partials);
 }
 
 /* ------------------------------------------------------------------ centroid sums */

@@ -31,6 +31,11 @@ typedef unsigned char pal_uchar;
 #define PAL_BARRIER_LOCAL() __syncthreads()
 #define PAL_BARRIER_ALL() __syncthreads()
 
+/* Bitonic stages whose partners are in the same warp exchange registers (blocks are whole warps,
+ * and every thread of the block reaches the sort). */
+#define PAL_SORT_LANES 32
+#define PAL_SHUFFLE_XOR(v, mask) __shfl_xor_sync(0xffffffffu, (v), (mask))
+
 #define PAL_AS_UINT(f) __float_as_uint(f)
 #define PAL_AS_INT(f) __float_as_int(f)
 #define PAL_AS_FLOAT(u) __uint_as_float(u)

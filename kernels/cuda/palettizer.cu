@@ -48,26 +48,44 @@ PAL_KERNEL pal_histogram_sorted(pal_layout L, pal_ulong* keys, float* values, do
     pal_histogram_sorted_group(keys + base, L.vectors_per_group, values + base, weights + base);
 }
 
-/* One thread per position of the chunk; partials gets 3 doubles per block. */
+/* PAL_ASSIGN_ITEMS positions per thread; partials gets 3 doubles per block. */
 PAL_KERNEL pal_assign(pal_layout L, pal_long first, pal_long count, const float* raw, const float* sens,
                       const float* scales, const float* x, const float* w, const float* lut, int lut_size,
                       pal_uchar* indices, double* partials) {
     __shared__ double scratch[3 * PAL_WG];
-    pal_error e = {0.0, 0.0, 0.0};
-    pal_long i = PAL_GLOBAL_ID();
-    if (i < count) {
-        pal_assign_item(L, first, count, i, raw, sens, scales, x, w, lut, lut_size, indices, &e);
-    }
-    pal_reduce_error(e, scratch, partials);
+    pal_assign_group(L, first, count, raw, sens, scales, x, w, lut, lut_size, indices, scratch, partials);
 }
 
-/* One block per segment; acc holds 2 * lut_size * cluster_dim doubles per slot. */
+/* Doubles of a slot's sums that a block accumulates in shared memory (32 KiB: 8 bits up to cluster_dim 8). */
+#define PAL_SHARED_SUMS 4096
+
+/*
+ * One block per segment; acc holds 2 * lut_size * cluster_dim doubles per slot. A slot that fits is
+ * copied to shared memory, accumulated there by the core (CUDA has one address space for both, so
+ * it is the same function OpenCL runs on global memory) and copied back: the same additions in the
+ * same order on the same doubles, without a global read-modify-write per element. Segments of one
+ * launch have distinct slots.
+ */
 PAL_KERNEL pal_centroid_sums(pal_layout L, pal_long first, pal_long count, const float* x, const float* w,
                              const pal_uchar* indices, int lut_size, const pal_long* segments, double* acc) {
     __shared__ pal_uint keys[PAL_WG];
+    __shared__ double sums[PAL_SHARED_SUMS];
     const pal_long* s = segments + 4 * PAL_GROUP_ID();
-    pal_centroid_segment(L, first, count, x, w, indices, lut_size, s[0], s[2], s[3],
-                         acc + s[1] * 2 * lut_size * L.cluster_dim, keys);
+    pal_long width = 2 * lut_size * L.cluster_dim;
+    double* slot = acc + s[1] * width;
+    if (width > PAL_SHARED_SUMS) {
+        pal_centroid_segment(L, first, count, x, w, indices, lut_size, s[0], s[2], s[3], slot, keys);
+        return;
+    }
+    for (pal_long q = threadIdx.x; q < width; q += PAL_WG) {
+        sums[q] = slot[q];
+    }
+    __syncthreads();
+    pal_centroid_segment(L, first, count, x, w, indices, lut_size, s[0], s[2], s[3], sums, keys);
+    __syncthreads();
+    for (pal_long q = threadIdx.x; q < width; q += PAL_WG) {
+        slot[q] = sums[q];
+    }
 }
 
 /* One thread per (group of the batch, item j < width): the group's slots summed in slot order. */
@@ -103,4 +121,32 @@ PAL_KERNEL pal_reconstruct(pal_layout L, pal_long first, pal_long count, const f
     if (i < count) {
         pal_reconstruct_item(L, first, count, i, lut, lut_size, indices, scales, out);
     }
+}
+
+/* One block per group of the batch: counts[g] = non-zero bins of hist[g * 65536, +65536) (order holds n patterns). */
+PAL_KERNEL pal_compact_count(const double* hist, const pal_uint* order, pal_long n, pal_uint* counts) {
+    __shared__ pal_uint scratch[PAL_WG];
+    pal_compact_count_group(hist + PAL_GROUP_ID() * 65536, order, n, counts + PAL_GROUP_ID(), scratch);
+}
+
+/* One block per group, after pal_compact_count: the non-zero bins as (pattern, weight), groups back to back. */
+PAL_KERNEL pal_compact(const double* hist, const pal_uint* order, pal_long n, const pal_uint* counts,
+                       pal_uint* patterns, double* weights) {
+    __shared__ pal_uint scratch[PAL_WG];
+    pal_compact_group(hist + PAL_GROUP_ID() * 65536, order, n, counts, PAL_GROUP_ID(), patterns, weights, scratch);
+}
+
+/* One block per group, after pal_compact: distinct[g] = runs of equal values (values: per pattern). */
+PAL_KERNEL pal_fold_count(const pal_uint* patterns, const float* values, const pal_uint* counts,
+                          pal_uint* distinct) {
+    __shared__ pal_uint scratch[PAL_WG];
+    pal_fold_count_group(patterns, values, counts, PAL_GROUP_ID(), distinct + PAL_GROUP_ID(), scratch);
+}
+
+/* One block per group, after pal_fold_count: each group's distinct values and weights, back to back. */
+PAL_KERNEL pal_fold(const pal_uint* patterns, const double* weights, const float* values,
+                    const pal_uint* counts, const pal_uint* distinct, float* out_values,
+                    double* out_weights) {
+    __shared__ pal_uint scratch[PAL_WG];
+    pal_fold_group(patterns, weights, values, counts, distinct, PAL_GROUP_ID(), out_values, out_weights, scratch);
 }

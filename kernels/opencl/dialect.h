@@ -28,6 +28,11 @@ typedef uchar pal_uchar;
 #define PAL_BARRIER_LOCAL() barrier(CLK_LOCAL_MEM_FENCE)
 #define PAL_BARRIER_ALL() barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE)
 
+/* OpenCL C 1.2 has no sub-group shuffles: every bitonic stage goes through local memory
+ * (PAL_SORT_LANES 1), so the core never reaches PAL_SHUFFLE_XOR here. */
+#define PAL_SORT_LANES 1
+#define PAL_SHUFFLE_XOR(v, mask) (v)
+
 #define PAL_AS_UINT(f) as_uint(f)
 #define PAL_AS_INT(f) as_int(f)
 #define PAL_AS_FLOAT(u) as_float(u)

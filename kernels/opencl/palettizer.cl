@@ -45,18 +45,13 @@ PAL_KERNEL pal_histogram_sorted(pal_layout L, __global pal_ulong* keys, __global
     pal_histogram_sorted_group(keys + base, L.vectors_per_group, values + base, weights + base);
 }
 
-/* One work-item per position of the chunk; partials gets 3 doubles per work-group. */
+/* PAL_ASSIGN_ITEMS positions per work-item; partials gets 3 doubles per work-group. */
 PAL_KERNEL pal_assign(pal_layout L, pal_long first, pal_long count, __global const float* raw,
                       __global const float* sens, __global const float* scales, __global const float* x,
                       __global const float* w, __global const float* lut, int lut_size,
                       __global pal_uchar* indices, __global double* partials) {
     __local double scratch[3 * PAL_WG];
-    pal_error e = {0.0, 0.0, 0.0};
-    pal_long i = PAL_GLOBAL_ID();
-    if (i < count) {
-        pal_assign_item(L, first, count, i, raw, sens, scales, x, w, lut, lut_size, indices, &e);
-    }
-    pal_reduce_error(e, scratch, partials);
+    pal_assign_group(L, first, count, raw, sens, scales, x, w, lut, lut_size, indices, scratch, partials);
 }
 
 /* One work-group per segment; acc holds 2 * lut_size * cluster_dim doubles per slot. */
@@ -104,4 +99,33 @@ PAL_KERNEL pal_reconstruct(pal_layout L, pal_long first, pal_long count, __globa
     if (i < count) {
         pal_reconstruct_item(L, first, count, i, lut, lut_size, indices, scales, out);
     }
+}
+
+/* One work-group per group of the batch: counts[g] = non-zero bins of hist[g * 65536, +65536) (order holds n patterns). */
+PAL_KERNEL pal_compact_count(__global const double* hist, __global const pal_uint* order, pal_long n,
+                             __global pal_uint* counts) {
+    __local pal_uint scratch[PAL_WG];
+    pal_compact_count_group(hist + PAL_GROUP_ID() * 65536, order, n, counts + PAL_GROUP_ID(), scratch);
+}
+
+/* One work-group per group, after pal_compact_count: the non-zero bins as (pattern, weight), groups back to back. */
+PAL_KERNEL pal_compact(__global const double* hist, __global const pal_uint* order, pal_long n,
+                       __global const pal_uint* counts, __global pal_uint* patterns, __global double* weights) {
+    __local pal_uint scratch[PAL_WG];
+    pal_compact_group(hist + PAL_GROUP_ID() * 65536, order, n, counts, PAL_GROUP_ID(), patterns, weights, scratch);
+}
+
+/* One work-group per group, after pal_compact: distinct[g] = runs of equal values (values: per pattern). */
+PAL_KERNEL pal_fold_count(__global const pal_uint* patterns, __global const float* values,
+                          __global const pal_uint* counts, __global pal_uint* distinct) {
+    __local pal_uint scratch[PAL_WG];
+    pal_fold_count_group(patterns, values, counts, PAL_GROUP_ID(), distinct + PAL_GROUP_ID(), scratch);
+}
+
+/* One work-group per group, after pal_fold_count: each group's distinct values and weights, back to back. */
+PAL_KERNEL pal_fold(__global const pal_uint* patterns, __global const double* weights, __global const float* values,
+                    __global const pal_uint* counts, __global const pal_uint* distinct, __global float* out_values,
+                    __global double* out_weights) {
+    __local pal_uint scratch[PAL_WG];
+    pal_fold_group(patterns, weights, values, counts, distinct, PAL_GROUP_ID(), out_values, out_weights, scratch);
 }

@@ -146,6 +146,16 @@ public class CudaKernelBenchmark {
             } else {
                 open(BILLION, spec, true);
             }
+            // Issue 16, must-show 1: what one histogram call copies back, against the compacted histograms' size.
+            long before = cuda.bytesDownloaded();
+            WeightedValues[] h = tensor.histogram(FAST_KEY);
+            long copied = cuda.bytesDownloaded() - before;
+            long bins = 0;
+            for (WeightedValues g : h) {
+                bins += g.values().length;
+            }
+            System.out.printf("%n%s: one histogram call copies %,d bytes device to host; its %d groups hold %,d"
+                    + " distinct values (%,d bytes at 12 per value)%n", shape, copied, h.length, bins, 12 * bins);
         }
     }
 

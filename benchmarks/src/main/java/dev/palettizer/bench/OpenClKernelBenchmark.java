@@ -33,7 +33,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * Each backend step on the OpenCL backend next to the Java backend, on the same inputs
  * ({@link WeightMatrix} rows of 4096, 4-bit, sensitivity-weighted): informative, not gated.
  * {@code layout} per-tensor takes the dense histogram; per-channel (one LUT per output channel,
- * 4096 values each) the sorted one. Times include the host-device transfers every call makes.
+ * 4096 values each) the sorted one; grouped-32 (32 output channels per LUT, 131,072 values each) the
+ * dense one per group, compacted on the device before it is copied back. Times include the host-device transfers every call makes.
  *
  * <p>Where no OpenCL device is usable, the {@code backend=opencl} runs stop in their setup with the
  * reason and JMH goes on with the others; {@code -p backend=java} leaves them out.
@@ -57,7 +58,7 @@ public class OpenClKernelBenchmark {
     @Param({"1048576", "4194304"})
     public int size;
 
-    @Param({"per-tensor", "per-channel"})
+    @Param({"per-tensor", "per-channel", "grouped-32"})
     public String layout;
 
     private ForkJoinPool pool;
@@ -76,6 +77,8 @@ public class OpenClKernelBenchmark {
         PalettizationSpec spec = PalettizationSpec.defaults().withBits(BITS);
         if (layout.equals("per-channel")) {
             spec = spec.withGranularity(Granularity.perChannel(0));
+        } else if (layout.equals("grouped-32")) {
+            spec = spec.withGranularity(Granularity.grouped(0, 32));
         }
         groups = GroupLayout.of(shape, spec).layout().orElseThrow();
         input = new ClusterInput(new FloatArraySource(WeightMatrix.weights(size)),

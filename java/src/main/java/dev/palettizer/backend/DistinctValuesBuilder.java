@@ -56,4 +56,21 @@ public final class DistinctValuesBuilder {
         }
         return out.build();
     }
+
+    /**
+     * Dense histograms folded on a device (the kernels' pal_fold): per group g, {@code distinct[g]}
+     * distinct values with their summed weights, groups back to back, into {@code out[outFrom...]};
+     * the same result as {@link #fromDense} of the full histograms.
+     */
+    public static void fromFolded(int[] distinct, float[] values, double[] weights, WeightedValues[] out, int outFrom) {
+        int j = 0;
+        for (int g = 0; g < distinct.length; g++) {
+            double[] v = new double[distinct[g]];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = values[j + i];
+            }
+            out[outFrom + g] = new WeightedValues(v, Arrays.copyOfRange(weights, j, j + v.length));
+            j += v.length;
+        }
+    }
 }

@@ -28,4 +28,21 @@ public final class KernelKeys {
         }
         return table;
     }
+
+    /**
+     * The 16-bit patterns of {@code key} in the order {@link DistinctValuesBuilder#fromDense} visits
+     * them (by value, NaNs left out): the order in which the kernels compact dense histograms.
+     */
+    public static int[] denseOrder(ValueKey key) {
+        return FloatOrder.of(key).clone();
+    }
+
+    /** Per 16-bit pattern, {@link ValueKey#valueOfPattern} of {@code key} (what the kernels fold dense histograms by). */
+    public static float[] patternValues(ValueKey key) {
+        float[] values = new float[PATTERNS];
+        for (int p = 0; p < PATTERNS; p++) {
+            values[p] = key.valueOfPattern(p);
+        }
+        return values;
+    }
 }

@@ -3,10 +3,12 @@ package dev.palettizer.backend;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Named.named;
 
 import dev.palettizer.model.ErrorStats;
 import dev.palettizer.model.FloatArraySource;
+import dev.palettizer.model.FloatSource;
 import dev.palettizer.model.GroupLayout;
 import dev.palettizer.spec.Granularity;
 import dev.palettizer.spec.PalettizationSpec;
@@ -46,6 +48,9 @@ public abstract class BackendKernelContract {
 
     /** The backend under test with a device budget of {@code budgetBytes}; skips the test (an assumption) where it cannot run. */
     protected abstract Backend create(ForkJoinPool pool, long budgetBytes);
+
+    /** The backend's count of bytes copied from the device to the host so far. */
+    protected abstract long bytesDownloaded(Backend b);
 
     @BeforeAll
     static void startPool() {
@@ -162,6 +167,31 @@ public abstract class BackendKernelContract {
     }
 
     // ---------------------------------------------------------------- histogram
+
+    /**
+     * Dense histograms leave the device compacted (issue 16): the bytes a grouped call copies back are
+     * at most twice its distinct values at 12 bytes each (a float value and a double weight), where
+     * the full tables would be 65,536 doubles per group; with fast mode's rounding, to fold.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("denseKeys")
+    public void denseHistogramsCopyBackOnlyTheirDistinctValues(ValueKey key) {
+        Shape s = shape("axis 0 group 180, 4 groups", SCALAR.withGranularity(Granularity.grouped(0, 180)), 720, 197);
+        ClusterInput in = input(s, true, false, 61);
+        int groups = in.layout().groups();
+        Backend b = backend(LARGE);
+        long before = bytesDownloaded(b);
+        WeightedValues[] got = b.histogram(in, key, 0, groups);
+        long copied = bytesDownloaded(b) - before;
+        assertSameHistograms(java.histogram(in, key, 0, groups), got);
+        long bins = Arrays.stream(got).mapToLong(h -> h.values().length).sum();
+        assertTrue(copied > 0 && copied <= 2 * 12 * bins, copied + " bytes copied back for " + bins + " distinct values");
+    }
+
+    static Stream<ValueKey> denseKeys() {
+        return Stream.of(ValueKey.fastRounded(4), ValueKey.fastRounded(2), ValueKey.exact(ValueKey.Kind.FP16),
+                ValueKey.exact(ValueKey.Kind.BF16));
+    }
 
     static Stream<Arguments> histogramCases() {
         List<Arguments> cases = new ArrayList<>();
@@ -335,6 +365,64 @@ public abstract class BackendKernelContract {
                 CentroidSums got = b.centroidSums(in, indices, 16);
                 assertArrayEquals(want.sums(), got.sums(), b == large ? "one chunk" : "chunked");
                 assertArrayEquals(want.weights(), got.weights());
+            }
+        }
+    }
+
+    /** Values that fail to read past element {@code failFrom}, as a truncated or vanished file would. */
+    private record FailingSource(FloatSource values, long failFrom) implements FloatSource {
+        static final String MESSAGE = "injected read failure";
+
+        @Override
+        public long size() {
+            return values.size();
+        }
+
+        @Override
+        public void read(long offset, float[] dst, int dstOff, int len) {
+            if (offset + len > failFrom) {
+                throw new IllegalStateException(MESSAGE + " at element " + offset);
+            }
+            values.read(offset, dst, dstOff, len);
+        }
+    }
+
+    private static boolean injected(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c.getMessage() != null && c.getMessage().contains(FailingSource.MESSAGE)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * A call that fails halfway through a tensor (chunks still in flight on the device) must leave
+     * nothing running that writes into the accumulators the next call reuses: the next calls'
+     * histograms and centroid sums are Java's bits.
+     */
+    @Test
+    public void aCallThatFailsMidwayLeavesTheNextCallsExact() {
+        Shape s = shape("per tensor 203x211 (dense histogram)", SCALAR, 203, 211);
+        ClusterInput good = input(s, true, false, 51);
+        ClusterInput bad = new ClusterInput(new FailingSource(good.values(), good.values().size() / 2),
+                good.sensitivities(), good.layout(), null);
+        int lutSize = 16;
+        byte[] indices = new byte[(int) s.layout().vectorCount()];
+        java.assign(good, lut(good, lutSize, 52), lutSize, indices);
+        ValueKey key = ValueKey.exact(ValueKey.Kind.FP16);
+        WeightedValues[] wantHistogram = java.histogram(good, key, 0, 1);
+        CentroidSums wantSums = java.centroidSums(good, indices, lutSize);
+        try (Backend mid = create(pool, 64 << 10)) {
+            for (Backend b : new Backend[] {backend(TINY), mid}) {
+                RuntimeException h = assertThrows(RuntimeException.class, () -> b.histogram(bad, key, 0, 1));
+                assertTrue(injected(h), () -> "not the injected failure: " + h);
+                assertSameHistograms(wantHistogram, b.histogram(good, key, 0, 1));
+                RuntimeException c = assertThrows(RuntimeException.class, () -> b.centroidSums(bad, indices, lutSize));
+                assertTrue(injected(c), () -> "not the injected failure: " + c);
+                CentroidSums got = b.centroidSums(good, indices, lutSize);
+                assertArrayEquals(wantSums.sums(), got.sums(), "sums after a failed call");
+                assertArrayEquals(wantSums.weights(), got.weights(), "weights after a failed call");
             }
         }
     }

@@ -20,7 +20,6 @@ import dev.palettizer.backend.cuda.Lane.Slot;
 import dev.palettizer.model.ErrorStats;
 import dev.palettizer.model.GroupLayout;
 import java.lang.foreign.MemorySegment;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ForkJoinPool;
 import java.util.function.Supplier;
@@ -38,7 +37,8 @@ import java.util.function.Supplier;
  * so sums keep Java's order. The device budget (default: three quarters of the memory free when the
  * backend is made) bounds the chunks and the per-group accumulators of one batch of groups.
  * Buffers grow only, are reused across calls and tensors, and are freed on {@link #close()}.
- * Calls are serialised; each makes the context current in its thread first. As on OpenCL, the
+ * Calls are serialised; each makes the context current in its thread and waits for both lanes to be
+ * idle first (an earlier call that failed midway may have left work in flight). As on OpenCL, the
  * histogram of fp32 keys over groups of at least {@link JavaBackend#DENSE_HISTOGRAM_MIN} values
  * runs on the host (kernels/README.md).
  */
@@ -50,6 +50,8 @@ public final class CudaBackend implements Backend {
     /** Pinned staging of one download stays under a direct buffer's 2 GiB. */
     private static final long MAX_BATCH_BYTES = 1L << 30;
     private static final int BINS = KernelKeys.PATTERNS;
+    /** Positions per thread of the assignment kernel: PAL_ASSIGN_ITEMS of kernels/common/palettizer_core.h. */
+    static final int ASSIGN_ITEMS = 16;
     /** Blocks whose error partials the device sums (in block order) before they go to the host. */
     static final int PARTIALS_PER_SUM = 256;
 
@@ -61,6 +63,8 @@ public final class CudaBackend implements Backend {
     private final ForkJoinPool workers;
     private final long budget;
     private ValueKey sortableKey;
+    private ValueKey orderKey;
+    private long orderLength;
     private boolean closed;
 
     /**
@@ -110,11 +114,18 @@ public final class CudaBackend implements Backend {
         return deviceName;
     }
 
+    /**
+     * Every call starts here: both lanes idle, so that no kernel of an earlier call that failed
+     * midway (with chunks still in flight on the other lane) writes into buffers this call reuses.
+     */
     private void enter() {
         if (closed) {
             throw new IllegalStateException("CUDA backend used after close");
         }
         cu.makeCurrent();
+        for (Lane lane : lanes) {
+            lane.idle();
+        }
     }
 
     static long blocks(long items) {
@@ -190,6 +201,22 @@ public final class CudaBackend implements Backend {
      * i - 1's, as steps that add into shared accumulators need.
      */
     private void run(List<Chunk> chunks, boolean ordered, ChunkStep step) {
+        try {
+            runChunks(chunks, ordered, step);
+        } catch (RuntimeException | Error e) {
+            // The other lane may still be adding into shared accumulators: the call ends once it is idle.
+            for (Lane lane : lanes) {
+                try {
+                    lane.idle();
+                } catch (RuntimeException second) {
+                    e.addSuppressed(second);
+                }
+            }
+            throw e;
+        }
+    }
+
+    private void runChunks(List<Chunk> chunks, boolean ordered, ChunkStep step) {
         Chunk[] pending = new Chunk[lanes.length];
         for (int i = 0; i < chunks.size(); i++) {
             Lane lane = lanes[i % lanes.length];
@@ -258,7 +285,8 @@ public final class CudaBackend implements Backend {
     private WeightedValues[] denseHistogram(Feed feed, ValueKey key, int fromGroup, int toGroup) {
         GroupLayout l = feed.layout();
         long slots = ceil(l.vectorsPerGroup(), JavaBackend.SLICE);
-        int perBatch = groupsPerBatch(l, (slots + 1) * BINS * 8);
+        // Per group: its slots, the summed table, and at worst 1.5 tables each of compacted and folded bins.
+        int perBatch = groupsPerBatch(l, (slots + 4) * BINS * 8);
         WeightedValues[] out = new WeightedValues[toGroup - fromGroup];
         for (int g0 = fromGroup; g0 < toGroup; g0 += perBatch) {
             int g1 = Math.min(toGroup, g0 + perBatch);
@@ -276,23 +304,87 @@ public final class CudaBackend implements Backend {
                             d.x(), d.w(), KernelKeys.kind(key), seg, acc);
                 }
             });
-            double[] totals = reduceSlots(acc, g1 - g0, slots, BINS);
-            for (int g = g0; g < g1; g++) {
-                out[g - fromGroup] = DistinctValuesBuilder.fromDense(
-                        Arrays.copyOfRange(totals, (g - g0) * BINS, (g - g0 + 1) * BINS), key);
-            }
+            compacted(slotsSummed(acc, g1 - g0, slots, BINS), g1 - g0, key, out, g0 - fromGroup);
         }
         return out;
     }
 
-    /** Per group of the batch, item j summed over its slots in slot order. */
-    private double[] reduceSlots(CuBuffer acc, long groups, long slotsPerGroup, long width) {
+    /** Enqueues, per group of the batch, item j summed over its slots in slot order, on the device. */
+    private CuBuffer slotsSummed(CuBuffer acc, long groups, long slotsPerGroup, long width) {
         Lane s = shared();
         CuBuffer reduced = s.device(Slot.REDUCED, groups * width * 8);
         kernels.reduceSlots().launch(s.stream(), blocks(groups * width), acc, groups, slotsPerGroup, width, reduced);
-        s.download(reduced, Slot.REDUCED, groups * width * 8);
+        return reduced;
+    }
+
+    private double[] reduceSlots(CuBuffer acc, long groups, long slotsPerGroup, long width) {
+        Lane s = shared();
+        s.download(slotsSummed(acc, groups, slotsPerGroup, width), Slot.REDUCED, groups * width * 8);
         sync(s);
         return s.doubles(Slot.REDUCED, groups * width);
+    }
+
+    /**
+     * The distinct values of a batch's dense histograms ({@code groups} x 65,536 bins on the device,
+     * enqueued on the shared lane): compacted to their non-zero bins and folded by value there, so
+     * only the distinct values and their weights come back (plus two counts per group).
+     */
+    private void compacted(CuBuffer hist, int groups, ValueKey key, WeightedValues[] out, int outFrom) {
+        Lane s = shared();
+        CuBuffer order = denseOrder(key);
+        CuBuffer values = s.device(Slot.PATTERN_VALUES, 4L * BINS);
+        CuBuffer counts = s.device(Slot.COUNTS, 4L * groups);
+        kernels.compactCount().launch(s.stream(), groups, hist, order, orderLength, counts);
+        s.download(counts, Slot.COUNTS, 4L * groups);
+        sync(s);
+        long nonZero = sum(s.ints(Slot.COUNTS, groups));
+        CuBuffer patterns = s.device(Slot.PATTERNS, 4 * nonZero);
+        CuBuffer weights = s.device(Slot.WEIGHTS, 8 * nonZero);
+        kernels.compact().launch(s.stream(), groups, hist, order, orderLength, counts, patterns, weights);
+        CuBuffer distinct = s.device(Slot.DISTINCT, 4L * groups);
+        kernels.foldCount().launch(s.stream(), groups, patterns, values, counts, distinct);
+        s.download(distinct, Slot.DISTINCT, 4L * groups);
+        sync(s);
+        int[] d = s.ints(Slot.DISTINCT, groups);
+        long n = sum(d);
+        CuBuffer outValues = s.device(Slot.DISTINCT_VALUES, 4 * n);
+        CuBuffer outWeights = s.device(Slot.DISTINCT_WEIGHTS, 8 * n);
+        kernels.fold().launch(s.stream(), groups, patterns, weights, values, counts, distinct, outValues, outWeights);
+        s.download(outValues, Slot.DISTINCT_VALUES, 4 * n);
+        s.download(outWeights, Slot.DISTINCT_WEIGHTS, 8 * n);
+        sync(s);
+        DistinctValuesBuilder.fromFolded(d, s.floats(Slot.DISTINCT_VALUES, n), s.doubles(Slot.DISTINCT_WEIGHTS, n), out,
+                outFrom);
+    }
+
+    private static long sum(int[] counts) {
+        long total = 0;
+        for (int c : counts) {
+            total += c;
+        }
+        return total;
+    }
+
+    /** {@link KernelKeys#denseOrder} and {@link KernelKeys#patternValues} of the key on the device; uploaded once per key. */
+    private CuBuffer denseOrder(ValueKey key) {
+        if (!key.equals(orderKey)) {
+            int[] order = KernelKeys.denseOrder(key);
+            shared().upload(Slot.ORDER, order);
+            shared().upload(Slot.PATTERN_VALUES, KernelKeys.patternValues(key));
+            sync(shared());
+            orderKey = key;
+            orderLength = order.length;
+        }
+        return shared().device(Slot.ORDER, 4 * orderLength);
+    }
+
+    /** Bytes copied from the device to the host since the backend was made (for measuring transfers). */
+    public synchronized long bytesDownloaded() {
+        long total = 0;
+        for (Lane lane : lanes) {
+            total += lane.downloaded();
+        }
+        return total;
     }
 
     /** Each group's (key, weight) pairs sorted on the device and summed per value (JavaBackend's sorted path). */
@@ -364,7 +456,7 @@ public final class CudaBackend implements Backend {
             @Override
             public void compute(Lane lane, Chunk c, ChunkData d) {
                 CuBuffer idx = feed.indexTarget(lane, c);
-                long groups = blocks(c.count());
+                long groups = ceil(c.count(), (long) BLOCK * ASSIGN_ITEMS);
                 long sums = ceil(groups, PARTIALS_PER_SUM);
                 // Per block 3 partials, padded with zeros to whole runs of PARTIALS_PER_SUM blocks...
                 CuBuffer partials = lane.device(Slot.PARTIALS, sums * PARTIALS_PER_SUM * 3 * 8);
@@ -388,7 +480,8 @@ public final class CudaBackend implements Backend {
                     MemorySegment.copy(lane.read(Slot.INDICES, JAVA_BYTE, c.count()), JAVA_BYTE, 0, indices,
                             Math.toIntExact(c.first()), Math.toIntExact(c.count()));
                 }
-                double[] p = lane.doubles(Slot.PARTIAL_SUMS, ceil(blocks(c.count()), PARTIALS_PER_SUM) * 3);
+                double[] p = lane.doubles(Slot.PARTIAL_SUMS,
+                        ceil(ceil(c.count(), (long) BLOCK * ASSIGN_ITEMS), PARTIALS_PER_SUM) * 3);
                 for (int i = 0; i < p.length; i += 3) {
                     total[0] += p[i];
                     total[1] += p[i + 1];

@@ -14,6 +14,7 @@ import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
 import static jcuda.driver.JCudaDriver.cuStreamCreate;
 import static jcuda.driver.JCudaDriver.cuStreamDestroy;
+import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
 import static jcuda.driver.JCudaDriver.cuStreamWaitEvent;
 
 import dev.palettizer.backend.GrowOnlyPool;
@@ -33,15 +34,17 @@ import jcuda.driver.CUstream_flags;
  */
 final class Lane implements AutoCloseable {
     /** What a lane buffer holds. Device and pinned buffers of one slot are separate allocations. */
-    enum Slot { RAW, SENS, X, W, INDICES, SEGMENTS, PARTIALS, PARTIAL_SUMS, PACKED, OUT, SCALES, LUT, SORTABLE, ACC, REDUCED, KEYS,
-        VALUES, WEIGHTS }
+    enum Slot { RAW, SENS, X, W, INDICES, SEGMENTS, PARTIALS, PARTIAL_SUMS, PACKED, OUT, SCALES, LUT, SORTABLE, ORDER, PATTERN_VALUES, ACC,
+        REDUCED, COUNTS, PATTERNS, DISTINCT, DISTINCT_VALUES, DISTINCT_WEIGHTS, KEYS, VALUES, WEIGHTS }
 
     final int index;
     private final CUstream stream = new CUstream();
     private final CUevent done = new CUevent();
     private final GrowOnlyPool<Slot, CuBuffer> device = new GrowOnlyPool<>(CuBuffer::allocate, CuBuffer::bytes);
-    private final GrowOnlyPool<Slot, PinnedBuffer> pinned = new GrowOnlyPool<>(PinnedBuffer::allocate, PinnedBuffer::bytes);
+    private final GrowOnlyPool<Slot, PinnedBuffer> pinned = new GrowOnlyPool<>(PinnedBuffer::allocate, PinnedBuffer::bytes,
+            PinnedBuffer.MAX_BYTES);
     private boolean open;
+    private long downloaded;
 
     Lane(int index) {
         this.index = index;
@@ -114,12 +117,22 @@ final class Lane implements AutoCloseable {
         if (bytes > 0) {
             CuErrors.check(cuMemcpyDtoHAsync(pinned.get(into, bytes).pointer(), src.pointer(), bytes, stream()),
                     "cuMemcpyDtoHAsync(" + bytes + " bytes)");
+            downloaded += bytes;
         }
+    }
+
+    /** Bytes of the device-to-host copies enqueued on this lane so far. */
+    long downloaded() {
+        return downloaded;
     }
 
     /** After {@link #await()}: the first {@code count} values of a downloaded slot. */
     double[] doubles(Slot slot, long count) {
         return read(slot, JAVA_DOUBLE, count).toArray(JAVA_DOUBLE);
+    }
+
+    int[] ints(Slot slot, long count) {
+        return read(slot, JAVA_INT, count).toArray(JAVA_INT);
     }
 
     float[] floats(Slot slot, long count) {
@@ -158,6 +171,14 @@ final class Lane implements AutoCloseable {
     /** Blocks until the work before the last {@link #finish()} is done (at once if there was none). */
     void await() {
         CuErrors.check(cuEventSynchronize(done), "cuEventSynchronize");
+    }
+
+    /**
+     * Blocks until everything enqueued on the lane is done, including work after its last
+     * {@link #finish()} (a call that failed between enqueueing and finishing leaves such work).
+     */
+    void idle() {
+        CuErrors.check(cuStreamSynchronize(stream()), "cuStreamSynchronize");
     }
 
     @Override

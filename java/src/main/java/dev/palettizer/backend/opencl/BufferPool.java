@@ -10,8 +10,9 @@ import java.lang.foreign.MemorySegment;
  */
 final class BufferPool implements AutoCloseable {
     /** What a buffer holds; one buffer per slot at a time (OUT: results on their way to the host). */
-    enum Slot { RAW, SENS, X, W, SCALES, INDICES, LUT, SEGMENTS, SORTABLE, KEYS, VALUES, WEIGHTS, ACC, REDUCED,
-        PARTIALS, PACKED, OUT }
+    enum Slot { RAW, SENS, X, W, SCALES, INDICES, LUT, SEGMENTS, SORTABLE, ORDER, PATTERN_VALUES, KEYS, VALUES, WEIGHTS,
+        ACC, REDUCED, COUNTS, PATTERNS, DISTINCT, DISTINCT_VALUES,
+        DISTINCT_WEIGHTS, PARTIALS, PACKED, OUT }
 
     /** Native host memory of one staging slot; its arena frees it. */
     private record Staging(Arena arena, MemorySegment segment) implements AutoCloseable {

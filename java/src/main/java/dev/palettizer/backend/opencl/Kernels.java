@@ -7,7 +7,8 @@ import java.util.function.Function;
 /** The entry points of kernels/opencl/palettizer.cl, built once per backend. */
 record Kernels(ClProgram program, ClKernel prepare, ClKernel histogramDense, ClKernel histogramKeys,
                ClKernel histogramSorted, ClKernel assign, ClKernel centroidSums, ClKernel reduceSlots,
-               ClKernel pack, ClKernel unpack, ClKernel reconstruct) implements AutoCloseable {
+               ClKernel pack, ClKernel unpack, ClKernel reconstruct, ClKernel compactCount,
+               ClKernel compact, ClKernel foldCount, ClKernel fold) implements AutoCloseable {
 
     /** Builds the program for the context's device with work-groups of {@code groupSize} (a power of two). */
     static Kernels build(ClContext cl, int groupSize) {
@@ -24,7 +25,8 @@ record Kernels(ClProgram program, ClKernel prepare, ClKernel histogramDense, ClK
             return new Kernels(p, kernel.apply("pal_prepare"), kernel.apply("pal_histogram_dense"),
                     kernel.apply("pal_histogram_keys"), kernel.apply("pal_histogram_sorted"), kernel.apply("pal_assign"),
                     kernel.apply("pal_centroid_sums"), kernel.apply("pal_reduce_slots"), kernel.apply("pal_pack"),
-                    kernel.apply("pal_unpack"), kernel.apply("pal_reconstruct"));
+                    kernel.apply("pal_unpack"), kernel.apply("pal_reconstruct"), kernel.apply("pal_compact_count"),
+                    kernel.apply("pal_compact"), kernel.apply("pal_fold_count"), kernel.apply("pal_fold"));
         } catch (RuntimeException e) {
             made.forEach(ClKernel::close);
             p.close();
@@ -35,7 +37,7 @@ record Kernels(ClProgram program, ClKernel prepare, ClKernel histogramDense, ClK
     @Override
     public void close() {
         for (ClKernel k : List.of(prepare, histogramDense, histogramKeys, histogramSorted, assign, centroidSums,
-                reduceSlots, pack, unpack, reconstruct)) {
+                reduceSlots, pack, unpack, reconstruct, compactCount, compact, foldCount, fold)) {
             k.close();
         }
         program.close();

@@ -14,7 +14,6 @@ import dev.palettizer.backend.WeightedValues;
 import dev.palettizer.backend.opencl.BufferPool.Slot;
 import dev.palettizer.model.ErrorStats;
 import dev.palettizer.model.GroupLayout;
-import java.util.Arrays;
 import java.util.concurrent.ForkJoinPool;
 
 /**
@@ -32,6 +31,8 @@ import java.util.concurrent.ForkJoinPool;
 public final class OpenClBackend implements Backend {
     /** Work-group size, when the device allows it. */
     static final int PREFERRED_GROUP_SIZE = 256;
+    /** Positions per work-item of the assignment kernel: PAL_ASSIGN_ITEMS of kernels/common/palettizer_core.h. */
+    static final int ASSIGN_ITEMS = 16;
     private static final int BINS = KernelKeys.PATTERNS;
 
     private final ClContext cl;
@@ -42,6 +43,8 @@ public final class OpenClBackend implements Backend {
     private final long budget;
     private final int wg;
     private ValueKey sortableKey;
+    private ValueKey orderKey;
+    private long orderLength;
     private boolean closed;
 
     /**
@@ -143,7 +146,8 @@ public final class OpenClBackend implements Backend {
     private WeightedValues[] denseHistogram(ClusterInput in, ValueKey key, int fromGroup, int toGroup) {
         GroupLayout l = in.layout();
         long slots = blocks(l.vectorsPerGroup(), JavaBackend.SLICE);
-        int perBatch = groupsPerBatch(l, (slots + 1) * BINS * 8);
+        // Per group: its slots, the summed table, and at worst 1.5 tables each of compacted and folded bins.
+        int perBatch = groupsPerBatch(l, (slots + 4) * BINS * 8);
         ClBuffer scales = scales(in);
         WeightedValues[] out = new WeightedValues[toGroup - fromGroup];
         for (int g0 = fromGroup; g0 < toGroup; g0 += perBatch) {
@@ -158,21 +162,74 @@ public final class OpenClBackend implements Backend {
                 kernels.histogramDense().args(LayoutWalk.struct(l), c.first(), d.x(), d.w(), KernelKeys.kind(key), seg, acc);
                 cl.launch(kernels.histogramDense(), segments.length / 4, wg);
             }
-            double[] totals = reduceSlots(acc, g1 - g0, slots, BINS);
-            for (int g = g0; g < g1; g++) {
-                out[g - fromGroup] = DistinctValuesBuilder.fromDense(
-                        Arrays.copyOfRange(totals, (g - g0) * BINS, (g - g0 + 1) * BINS), key);
-            }
+            compacted(slotsSummed(acc, g1 - g0, slots, BINS), g1 - g0, key, out, g0 - fromGroup);
         }
         return out;
     }
 
-    /** Per group of the batch, item j summed over its slots in slot order. */
-    private double[] reduceSlots(ClBuffer acc, long groups, long slotsPerGroup, long width) {
+    /** Per group of the batch, item j summed over its slots in slot order, on the device. */
+    private ClBuffer slotsSummed(ClBuffer acc, long groups, long slotsPerGroup, long width) {
         ClBuffer reduced = pool.device(Slot.REDUCED, groups * width * 8);
         kernels.reduceSlots().args(acc, groups, slotsPerGroup, width, reduced);
         cl.launch(kernels.reduceSlots(), blocks(groups * width, wg), wg);
-        return io.readDoubles(reduced, groups * width);
+        return reduced;
+    }
+
+    private double[] reduceSlots(ClBuffer acc, long groups, long slotsPerGroup, long width) {
+        return io.readDoubles(slotsSummed(acc, groups, slotsPerGroup, width), groups * width);
+    }
+
+    /**
+     * The distinct values of a batch's dense histograms ({@code groups} x 65,536 bins on the device):
+     * compacted to their non-zero bins and folded by value there, so only the distinct values and
+     * their weights come back (plus two counts per group).
+     */
+    private void compacted(ClBuffer hist, int groups, ValueKey key, WeightedValues[] out, int outFrom) {
+        ClBuffer order = denseOrder(key);
+        ClBuffer values = pool.device(Slot.PATTERN_VALUES, 4L * BINS);
+        ClBuffer counts = pool.device(Slot.COUNTS, 4L * groups);
+        kernels.compactCount().args(hist, order, orderLength, counts);
+        cl.launch(kernels.compactCount(), groups, wg);
+        long nonZero = sum(io.readInts(counts, groups));
+        ClBuffer patterns = pool.device(Slot.PATTERNS, 4 * nonZero);
+        ClBuffer weights = pool.device(Slot.WEIGHTS, 8 * nonZero);
+        kernels.compact().args(hist, order, orderLength, counts, patterns, weights);
+        cl.launch(kernels.compact(), groups, wg);
+        ClBuffer distinct = pool.device(Slot.DISTINCT, 4L * groups);
+        kernels.foldCount().args(patterns, values, counts, distinct);
+        cl.launch(kernels.foldCount(), groups, wg);
+        int[] d = io.readInts(distinct, groups);
+        long n = sum(d);
+        ClBuffer outValues = pool.device(Slot.DISTINCT_VALUES, 4 * n);
+        ClBuffer outWeights = pool.device(Slot.DISTINCT_WEIGHTS, 8 * n);
+        kernels.fold().args(patterns, weights, values, counts, distinct, outValues, outWeights);
+        cl.launch(kernels.fold(), groups, wg);
+        DistinctValuesBuilder.fromFolded(d, io.readFloats(outValues, n), io.readDoubles(outWeights, n), out, outFrom);
+    }
+
+    private static long sum(int[] counts) {
+        long total = 0;
+        for (int c : counts) {
+            total += c;
+        }
+        return total;
+    }
+
+    /** {@link KernelKeys#denseOrder} and {@link KernelKeys#patternValues} of the key on the device; uploaded once per key. */
+    private ClBuffer denseOrder(ValueKey key) {
+        if (!key.equals(orderKey)) {
+            int[] order = KernelKeys.denseOrder(key);
+            io.ints(Slot.ORDER, order);
+            io.floats(Slot.PATTERN_VALUES, KernelKeys.patternValues(key));
+            orderKey = key;
+            orderLength = order.length;
+        }
+        return pool.device(Slot.ORDER, 4 * orderLength);
+    }
+
+    /** Bytes copied from the device to the host since the backend was made (for measuring transfers). */
+    public synchronized long bytesDownloaded() {
+        return io.downloaded();
     }
 
     /** Each group's (key, weight) pairs sorted on the device and summed per value (JavaBackend's sorted path). */
@@ -231,7 +288,7 @@ public final class OpenClBackend implements Backend {
         for (Chunk c : LayoutWalk.chunks(0, l.vectorCount(), clusterChunk(l))) {
             ChunkData d = upload(in, scales, c);
             ClBuffer idx = pool.device(Slot.INDICES, c.count());
-            long groups = blocks(c.count(), wg);
+            long groups = blocks(c.count(), (long) wg * ASSIGN_ITEMS);
             ClBuffer partials = pool.device(Slot.PARTIALS, groups * 3 * 8);
             kernels.assign().args(LayoutWalk.struct(l), c.first(), c.count(), d.raw(), d.sens(), scales, d.x(), d.w(),
                     lutBuffer, lutSize, idx, partials);

@@ -25,6 +25,7 @@ final class Transfers {
     private final ClContext cl;
     private final BufferPool pool;
     private final float[] piece = new float[PIECE];
+    private long downloaded;
 
     Transfers(ClContext cl, BufferPool pool) {
         this.cl = cl;
@@ -89,9 +90,21 @@ final class Transfers {
         return read(Slot.OUT, b, 4 * count).toArray(JAVA_FLOAT);
     }
 
+    int[] readInts(ClBuffer b, long count) {
+        return read(Slot.OUT, b, 4 * count).toArray(JAVA_INT);
+    }
+
+    /** Bytes copied from the device to the host so far. */
+    long downloaded() {
+        return downloaded;
+    }
+
     private MemorySegment read(Slot staging, ClBuffer b, long bytes) {
         MemorySegment host = pool.host(staging, bytes);
-        cl.read(b, 0, host, bytes);
+        if (bytes > 0) {
+            cl.read(b, 0, host, bytes);
+            downloaded += bytes;
+        }
         return host;
     }
 }

@@ -80,7 +80,7 @@ class CudaFatbinTest {
     void theCudaEntryFileDeclaresEveryOpenClKernelWithItsParameters() {
         Map<String, String> opencl = kernels(text("kernels/opencl/palettizer.cl"));
         Map<String, String> cuda = kernels(text("kernels/cuda/palettizer.cu"));
-        assertEquals(10, opencl.size(), "OpenCL entry points: " + opencl.keySet());
+        assertEquals(14, opencl.size(), "OpenCL entry points: " + opencl.keySet());
         assertEquals(opencl, cuda);
         assertEquals(List.copyOf(opencl.keySet()), List.of(Kernels.NAMES), "names the CUDA backend looks up");
     }

@@ -14,4 +14,9 @@ class CudaKernelTest extends BackendKernelContract {
     protected Backend create(ForkJoinPool pool, long budgetBytes) {
         return CudaTesting.backend(pool, budgetBytes);
     }
+
+    @Override
+    protected long bytesDownloaded(Backend b) {
+        return ((CudaBackend) b).bytesDownloaded();
+    }
 }

@@ -16,4 +16,9 @@ class OpenClKernelTest extends BackendKernelContract {
     protected Backend create(ForkJoinPool pool, long budgetBytes) {
         return new OpenClBackend(OpenClTesting.device(), pool, budgetBytes);
     }
+
+    @Override
+    protected long bytesDownloaded(Backend b) {
+        return ((OpenClBackend) b).bytesDownloaded();
+    }
 }

@@ -1,10 +1,12 @@
 package dev.palettizer.examples.djl;
 
+import ai.djl.engine.Engine;
 import dev.palettizer.api.Calibration;
 import dev.palettizer.api.KMeansPalettizer;
 import dev.palettizer.api.ModelWeights;
 import dev.palettizer.api.PrepareOptions;
 import dev.palettizer.api.PreparedModel;
+import dev.palettizer.api.ProgressOutput;
 import dev.palettizer.examples.Dataset;
 import dev.palettizer.spec.PalettizationSpec;
 import dev.palettizer.spec.SpecResolver;
@@ -99,7 +101,7 @@ public final class DjlTrainingExample {
         ModelWeights.Builder weights = ModelWeights.builder();
         mlp.values().forEach((name, values) -> weights.add(name, values, mlp.shape(name)));
         try (KMeansPalettizer palettizer = new KMeansPalettizer(weights.build(), WEIGHTS_2_BIT)) {
-            PreparedModel unweighted = palettizer.prepare(PrepareOptions.defaults().withWorkers(2));
+            PreparedModel unweighted = palettizer.prepare(PrepareOptions.defaults().withWorkers(2).withProgress(ProgressOutput.NONE));
             try (Calibration c = palettizer.calibrate()) {
                 // One step per sample: squared per-sample gradients sum to the diagonal Fisher information.
                 for (int i = 0; i < calibration.size(); i++) {
@@ -117,7 +119,7 @@ public final class DjlTrainingExample {
     public static void main(String[] args) throws IOException {
         long[] seeds = args.length > 0 ? Arrays.stream(args).mapToLong(Long::parseLong).toArray() : new long[] {1, 2, 3};
         System.out.printf(Locale.ROOT, "MLP %s in DJL %s (PyTorch %s, CPU, offline), %d epochs of %d samples, test %d%n",
-                Arrays.toString(SIZES), ai.djl.engine.Engine.class.getPackage().getImplementationVersion(),
+                Arrays.toString(SIZES), Engine.getDjlVersion(),
                 OfflinePyTorch.engine().getVersion(), STANDARD.epochs(), STANDARD.train(), STANDARD.test());
         Map<String, double[]> accuracies = new LinkedHashMap<>();
         for (int s = 0; s < seeds.length; s++) {

@@ -41,6 +41,40 @@ public interface WeightTransform {
         forward(name, w, out);
     }
 
+    /** One of a transform's per-tensor maps: reads {@code in}, writes {@code out} (as long as in). */
+    @FunctionalInterface
+    interface ArrayMap {
+        void apply(String name, float[] in, float[] out);
+    }
+
+    /**
+     * A transform from its parts, e.g. a palettizer's methods:
+     * {@code WeightTransform.of(dkm::step, dkm::forward, dkm::backward, dkm::export)}.
+     */
+    static WeightTransform of(Runnable step, ArrayMap forward, ArrayMap backward, ArrayMap export) {
+        return new WeightTransform() {
+            @Override
+            public void step() {
+                step.run();
+            }
+
+            @Override
+            public void forward(String name, float[] w, float[] out) {
+                forward.apply(name, w, out);
+            }
+
+            @Override
+            public void backward(String name, float[] gradOut, float[] gradIn) {
+                backward.apply(name, gradOut, gradIn);
+            }
+
+            @Override
+            public void export(String name, float[] w, float[] out) {
+                export.apply(name, w, out);
+            }
+        };
+    }
+
     /** w_hat = w, gradient unchanged: the plain fp32 training. */
     static WeightTransform identity() {
         return Identity.INSTANCE;

@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.EasyTrain;
 import ai.djl.training.Trainer;
@@ -19,8 +21,10 @@ import ai.djl.translate.Batchifier;
 import ai.djl.translate.TranslateException;
 import dev.palettizer.examples.Dataset;
 import java.io.IOException;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /** The hook's plumbing against plain DJL, with transforms whose gradients are known (no DKM involved). */
@@ -30,27 +34,15 @@ class WeightHookTest {
     private static final float LR = 0.05f;
     private static final Dataset DATA = Dataset.Task.standard().sample(64, 5);
 
-    /** w_hat = 2w, so dL/dw = 2 dL/dw_hat. */
-    private static final class Doubling implements WeightTransform {
-        int steps;
+    /** w_hat = 2w, so dL/dw = 2 dL/dw_hat; the model ships 3w (export differs from forward on purpose). */
+    private static WeightTransform doubling(AtomicInteger steps) {
+        return WeightTransform.of(steps::incrementAndGet, (name, w, out) -> scale(2, w, out),
+                (name, gradOut, gradIn) -> scale(2, gradOut, gradIn), (name, w, out) -> scale(3, w, out));
+    }
 
-        @Override
-        public void step() {
-            steps++;
-        }
-
-        @Override
-        public void forward(String name, float[] w, float[] out) {
-            for (int i = 0; i < w.length; i++) {
-                out[i] = 2 * w[i];
-            }
-        }
-
-        @Override
-        public void backward(String name, float[] gradOut, float[] gradIn) {
-            for (int i = 0; i < gradOut.length; i++) {
-                gradIn[i] = 2 * gradOut[i];
-            }
+    private static void scale(float factor, float[] in, float[] out) {
+        for (int i = 0; i < in.length; i++) {
+            out[i] = factor * in[i];
         }
     }
 
@@ -102,8 +94,7 @@ class WeightHookTest {
             plain.parameters().forEach((name, p) -> gPlain.put(name, gradient(p)));
             plain.trainer().step();
 
-            Doubling doubling = new Doubling();
-            WeightHook hook = new WeightHook(doubling, hooked.weights());
+            WeightHook hook = new WeightHook(doubling(new AtomicInteger()), hooked.weights());
             hook.beforeForward();
             Map<String, float[]> wHat = hooked.values();
             for (String name : hooked.weights().keySet()) {
@@ -140,6 +131,11 @@ class WeightHookTest {
                     assertEquals(w[i] - LR * factor * g[i], stepped.get(name)[i], 1e-6f, name + "[" + i + "] after SGD");
                 }
             });
+            hook.exported().forEach((name, e) -> {
+                for (int i = 0; i < e.length; i++) {
+                    assertEquals(3 * stepped.get(name)[i], e[i], name + ": exported through the transform's export");
+                }
+            });
         }
     }
 
@@ -148,7 +144,7 @@ class WeightHookTest {
         try (DjlMlp plain = new DjlMlp(SEED, DjlMlp.adam(2e-3f), SIZES); DjlMlp hooked = new DjlMlp(SEED, DjlMlp.adam(2e-3f), SIZES);
              NDManager m = plain.trainer().getManager().newSubManager()) {
             ArrayDataset set = new ArrayDataset.Builder().setData(m.create(DATA.x()))
-                    .optLabels(m.create(java.util.Arrays.stream(DATA.y()).asLongStream().toArray()))
+                    .optLabels(m.create(Arrays.stream(DATA.y()).asLongStream().toArray()))
                     .setSampling(16, false).build();
             EasyTrain.fit(plain.trainer(), 2, set, null);
             WeightHook hook = new WeightHook(WeightTransform.identity(), hooked.weights());
@@ -167,8 +163,8 @@ class WeightHookTest {
     @Test
     void stepsAllocateNoLastingArraysAndCountSteps() {
         try (DjlMlp mlp = new DjlMlp(SEED, DjlMlp.adam(2e-3f), SIZES)) {
-            Doubling doubling = new Doubling();
-            WeightHook hook = new WeightHook(doubling, mlp.weights());
+            AtomicInteger steps = new AtomicInteger();
+            WeightHook hook = new WeightHook(doubling(steps), mlp.weights());
             NDManager model = mlp.trainer().getModel().getNDManager();
             int[] counts = new int[6];
             for (int s = 0; s < counts.length; s++) {
@@ -179,18 +175,18 @@ class WeightHookTest {
             }
             // The first steps create the optimizer's state (Adam's two moments per parameter); after that nothing grows.
             assertEquals(counts[2], counts[5], "arrays held by the model's managers after steps 3 and 6");
-            assertEquals(counts.length, doubling.steps);
+            assertEquals(counts.length, steps.get(), "transform.step() once per training step");
         }
     }
 
     @Test
     void aFailingStepPutsTheMasterWeightsBack() {
         try (DjlMlp mlp = new DjlMlp(SEED, DjlMlp.adam(2e-3f), SIZES)) {
-            WeightHook hook = new WeightHook(new Doubling(), mlp.weights());
+            WeightHook hook = new WeightHook(doubling(new AtomicInteger()), mlp.weights());
             Map<String, float[]> before = mlp.values();
             NDManager m = mlp.trainer().getManager().newSubManager();
-            Batch wrongWidth = new Batch(m, new NDList(m.ones(new ai.djl.ndarray.types.Shape(4, 7))), new NDList(m.zeros(
-                    new ai.djl.ndarray.types.Shape(4), ai.djl.ndarray.types.DataType.INT64)), 4, Batchifier.STACK, Batchifier.STACK, 0, 1);
+            Batch wrongWidth = new Batch(m, new NDList(m.ones(new Shape(4, 7))), new NDList(m.zeros(new Shape(4), DataType.INT64)),
+                    4, Batchifier.STACK, Batchifier.STACK, 0, 1);
             try (wrongWidth) {
                 assertThrows(RuntimeException.class, () -> hook.trainStep(mlp.trainer(), wrongWidth));
             }

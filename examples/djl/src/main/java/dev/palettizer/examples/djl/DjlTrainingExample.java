@@ -115,22 +115,42 @@ public final class DjlTrainingExample {
         }
     }
 
-    /** Arguments: seeds (default 1 2 3). Prints each seed's table, then the mean accuracy per row. */
+    /**
+     * Arguments: seeds (default 1 2 3). Prints each seed's rows as they finish, then the table as
+     * Markdown: test accuracy per seed and the mean. Run from the repository root:
+     *
+     * <pre>
+     * mvn -B -q -pl examples/djl -am compile dependency:build-classpath -Dmdep.outputFile=target/djl.cp
+     * java --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector \
+     *     -cp examples/djl/target/classes:$(cat examples/djl/target/djl.cp) dev.palettizer.examples.djl.DjlTrainingExample 1 2 3
+     * </pre>
+     */
     public static void main(String[] args) throws IOException {
         long[] seeds = args.length > 0 ? Arrays.stream(args).mapToLong(Long::parseLong).toArray() : new long[] {1, 2, 3};
-        System.out.printf(Locale.ROOT, "MLP %s in DJL %s (PyTorch %s, CPU, offline), %d epochs of %d samples, test %d%n",
-                Arrays.toString(SIZES), Engine.getDjlVersion(),
-                OfflinePyTorch.engine().getVersion(), STANDARD.epochs(), STANDARD.train(), STANDARD.test());
+        System.out.printf(Locale.ROOT, "MLP %s in DJL %s (PyTorch %s, CPU, offline), %d epochs of %d samples, test %d, calibration %d%n",
+                Arrays.toString(SIZES), Engine.getDjlVersion(), OfflinePyTorch.engine().getVersion(),
+                STANDARD.epochs(), STANDARD.train(), STANDARD.test(), STANDARD.calibration());
         Map<String, double[]> accuracies = new LinkedHashMap<>();
         for (int s = 0; s < seeds.length; s++) {
-            List<Row> rows = run(seeds[s], STANDARD, trainedRows());
-            System.out.printf(Locale.ROOT, "seed %d%n", seeds[s]);
-            for (Row r : rows) {
-                System.out.printf(Locale.ROOT, "  %-32s accuracy %.4f  loss %.4f%n", r.label(), r.accuracy(), r.loss());
+            for (Row r : run(seeds[s], STANDARD, trainedRows())) {
+                System.out.printf(Locale.ROOT, "seed %d  %-32s accuracy %.4f  loss %.4f%n", seeds[s], r.label(), r.accuracy(), r.loss());
                 accuracies.computeIfAbsent(r.label(), k -> new double[seeds.length])[s] = r.accuracy();
             }
         }
-        System.out.printf(Locale.ROOT, "mean test accuracy over seeds %s%n", Arrays.toString(seeds));
-        accuracies.forEach((label, a) -> System.out.printf(Locale.ROOT, "  %-32s %.4f%n", label, Arrays.stream(a).average().orElseThrow()));
+        StringBuilder header = new StringBuilder("| DJL MLP, test accuracy |");
+        StringBuilder rule = new StringBuilder("| --- |");
+        for (long seed : seeds) {
+            header.append(" seed ").append(seed).append(" |");
+            rule.append(" ---: |");
+        }
+        System.out.println(header.append(" mean |"));
+        System.out.println(rule.append(" ---: |"));
+        accuracies.forEach((label, a) -> {
+            StringBuilder line = new StringBuilder("| ").append(label).append(" |");
+            for (double v : a) {
+                line.append(String.format(Locale.ROOT, " %.4f |", v));
+            }
+            System.out.println(line.append(String.format(Locale.ROOT, " %.4f |", Arrays.stream(a).average().orElseThrow())));
+        });
     }
 }

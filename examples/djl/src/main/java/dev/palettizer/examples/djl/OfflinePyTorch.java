@@ -47,6 +47,7 @@ public final class OfflinePyTorch {
      */
     public static Engine engine() {
         requireOffline();
+        singleThreadedUnlessSet();
         requireBundledNatives(ClassLoaderUtils.getContextClassLoader()); // the loader DJL searches
         Engine engine = Engine.getEngine(ENGINE_NAME);
         if (!PYTORCH_VERSION.equals(engine.getVersion())) {
@@ -54,6 +55,20 @@ public final class OfflinePyTorch {
                     + " from " + NATIVE_ARTIFACT + "; is PYTORCH_LIBRARY_PATH or PYTORCH_VERSION set? Unset them.");
         }
         return engine;
+    }
+
+    /**
+     * One intra-op and one inter-op thread unless the command line says otherwise (read once, when
+     * the engine loads). This example's matrices are tiny: torch's OpenMP workers spin-wait, and on a
+     * busy 2-core machine one seed's run took 93-139 s with two threads against 11-13 s with one. One
+     * thread also makes the results independent of the machine's core count (reduction order).
+     */
+    static void singleThreadedUnlessSet() {
+        for (String property : List.of("ai.djl.pytorch.num_threads", "ai.djl.pytorch.num_interop_threads")) {
+            if (System.getProperty(property) == null) {
+                System.setProperty(property, "1");
+            }
+        }
     }
 
     /** Turns offline mode on unless the environment or the command line turned it off, which is refused. */

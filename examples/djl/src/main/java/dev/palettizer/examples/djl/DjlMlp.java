@@ -1,5 +1,6 @@
 package dev.palettizer.examples.djl;
 
+import ai.djl.Device;
 import ai.djl.Model;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -57,9 +58,11 @@ public final class DjlMlp implements AutoCloseable {
                 block.add(Activation.reluBlock());
             }
         }
-        model = Model.newInstance("mlp", engine.getEngineName());
+        model = Model.newInstance("mlp", Device.cpu(), engine.getEngineName()); // the natives are the CPU build
         model.setBlock(block);
-        trainer = model.newTrainer(new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss()).optOptimizer(optimizer));
+        trainer = model.newTrainer(new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
+                .optOptimizer(optimizer)
+                .optDevices(new Device[] {Device.cpu()}));
         trainer.initialize(new Shape(1, sizes[0]));
         int layer = 0;
         for (Block child : block.getChildren().values()) {

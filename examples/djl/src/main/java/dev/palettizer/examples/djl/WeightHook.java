@@ -1,11 +1,13 @@
 package dev.palettizer.examples.djl;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.nn.Parameter;
 import ai.djl.training.EasyTrain;
 import ai.djl.training.Trainer;
 import ai.djl.training.dataset.Batch;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -53,10 +55,6 @@ public final class WeightHook {
         });
     }
 
-    public WeightTransform transform() {
-        return transform;
-    }
-
     /** Keeps each parameter's w and writes f(w) into it. */
     public void beforeForward() {
         if (transformed) {
@@ -94,6 +92,7 @@ public final class WeightHook {
      * If DJL fails mid-step the master weights are put back before the exception leaves.
      */
     public void trainStep(Trainer trainer, Batch batch) {
+        requireOneDevice(trainer);
         beforeForward();
         try {
             EasyTrain.trainBatch(trainer, batch);
@@ -120,6 +119,19 @@ public final class WeightHook {
             out.put(name, e);
         });
         return out;
+    }
+
+    /**
+     * DJL computes with the parameter arrays themselves only on a single device that holds them; on
+     * several devices its parameter store computes with copies this hook does not write.
+     */
+    private void requireOneDevice(Trainer trainer) {
+        Device[] devices = trainer.getDevices();
+        Device home = parameters.values().iterator().next().getArray().getDevice();
+        if (devices.length != 1 || !devices[0].equals(home)) {
+            throw new IllegalStateException("the weight hook needs the trainer on the one device that holds the parameters ("
+                    + home + "), but it trains on " + Arrays.toString(devices) + "; set optDevices(new Device[] {" + home + "})");
+        }
     }
 
     private void restore() {

@@ -54,8 +54,12 @@ public final class DjlTrainingExample {
 
     /**
      * The rows trained through the {@link WeightHook}. The first is the fp32 model that the
-     * post-training rows start from. Training-time palettization is one more row here, e.g.
-     * {@code new TrainedRow("DKM 2-bit", shapes -> <the DKM facade for shapes, 2 bits>)}.
+     * post-training rows start from. Training-time palettization is one more row each, e.g.
+     * {@code new TrainedRow("DKM 2-bit", shapes -> WeightTransform.of(dkm::step, dkm::forward,
+     * dkm::backward, dkm::export))} with dkm the DKM facade for {@code shapes}. Every row trains from
+     * the same initial weights for {@link #STANDARD}'s 3,750 steps (375 per epoch); a transform that
+     * palettizes from a milestone trains fp32 until then (DjlTrainingExampleTest does this with a
+     * straight-through stand-in from step 1,875).
      */
     static List<TrainedRow> trainedRows() {
         return List.of(new TrainedRow("fp32", shapes -> WeightTransform.identity()));

@@ -3,6 +3,7 @@ package dev.palettizer.backend;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -32,6 +33,8 @@ public final class JavaDkmPasses implements DkmPasses, AutoCloseable {
 
     private final int threads;
     private final ExecutorService pool;
+    /** Block buffers kept between calls, so a training step allocates nothing once warm. */
+    private final ConcurrentLinkedQueue<Worker> spare = new ConcurrentLinkedQueue<>();
 
     public JavaDkmPasses(int threads) {
         if (threads < 1) {
@@ -66,6 +69,10 @@ public final class JavaDkmPasses implements DkmPasses, AutoCloseable {
         final double[] gv;
         final double[] partial;
 
+        boolean fits(int k, int dim, int reduction) {
+            return sc.attentionRow().length >= k && gv.length >= dim && partial.length >= reduction;
+        }
+
         Worker(int k, int dim, int reduction) {
             x = new float[SLICE_POINTS * dim];
             g = new float[SLICE_POINTS * dim];
@@ -92,7 +99,7 @@ public final class JavaDkmPasses implements DkmPasses, AutoCloseable {
         for (int b = 0; b < blocks; b++) {
             int block = b;
             tasks.add(() -> {
-                Worker wk = new Worker(k, l.dim(), reduction);
+                Worker wk = borrow(k, l.dim(), reduction);
                 workers[block] = wk;
                 long s0 = slices * block / blocks;
                 long s1 = slices * (block + 1) / blocks;
@@ -128,6 +135,17 @@ public final class JavaDkmPasses implements DkmPasses, AutoCloseable {
                 }
             }
         }
+        spare.addAll(Arrays.asList(workers));
+    }
+
+    private Worker borrow(int k, int dim, int reduction) {
+        for (Worker wk; (wk = spare.poll()) != null; ) {
+            if (wk.fits(k, dim, reduction)) {
+                Arrays.fill(wk.partial, 0, reduction, 0);
+                return wk;
+            }
+        }
+        return new Worker(k, dim, reduction);
     }
 
     private static boolean confined(DkmData data) {

@@ -59,6 +59,14 @@ import java.util.Objects;
  * formula). gsm noise is keyed by value bits, see {@link DkmPointMath#gumbel}. Empty clusters (possible in
  * hard and gsm mode; coremltools asserts) keep their previous centroid and pass no gradient.
  *
+ * <p><b>Route choice.</b> Per step: F16/BF16 input uses its own keys; F32 input is counted with fp16 keys,
+ * then bf16 keys (the last kind that worked first), and a pass stops as soon as a value has no key, so a
+ * genuinely fp32 weight costs a fraction of a pass before recomputation.
+ *
+ * <p><b>Precision.</b> Per-point math and all reductions are in double; outputs are written in the caller's
+ * type. On the recompute route the weight gradient is accumulated across iterations in gradIn itself, so
+ * an F16/BF16 gradIn rounds T times: pass F32 where that matters.
+ *
  * <p><b>Concurrency.</b> Not thread-safe: one call at a time per weight (the passes parallelise inside a call);
  * distinct weights may run concurrently when they share a thread-safe {@link DkmPasses}. The array given
  * to forward is kept (not copied) for the following backward and must not change in between.

@@ -133,4 +133,22 @@ class DkmWeightGradientTest {
         DkmGradientCheck c = DkmGradientCheck.run(DkmSpec.defaults(4), new long[] {2000}, w, true, false);
         assertAgrees(c, fp16 ? "values" : "recompute");
     }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void laterStepsStartFromThePreviousCentroidsAndStayExact(boolean fp16) {
+        DkmSpec s = spec(3, 1, 3, 1e-1, 0, DkmMode.GSM, ClusterDType.F16, false, 0, false, 2_000_000_000L, List.of());
+        float[] w = gaussian(500, 1.0, fp16, 16);
+        DkmWeight weight = new DkmWeight("steps", new long[] {500}, s, DkmGradientCheck.PASSES);
+        assertAgrees(DkmGradientCheck.run(weight, w, 10), fp16 ? "values" : "recompute");
+        float[] lut = weight.lut()[0];
+        w[0] = Float.float16ToFloat(Float.floatToFloat16(w[0] + 0.25f));
+        DkmGradientCheck second = DkmGradientCheck.run(weight, w, 10);
+        double[] start = weight.startCentroids();
+        for (int j = 0; j < lut.length; j++) {
+            assertEquals(lut[j], start[j], 0.0, "step 2 starts where step 1 ended");
+        }
+        assertEquals(2, weight.stats().step());
+        assertAgrees(second, fp16 ? "values" : "recompute");
+    }
 }

@@ -211,6 +211,24 @@ public final class DKMPalettizer implements AutoCloseable {
         }
     }
 
+    /**
+     * Writes the weight as finalize will store it into {@code out}: each element its nearest centroid
+     * under the current LUTs (for evaluating the hard model during training); a copy for weights DKM
+     * leaves alone or has not palettized yet.
+     */
+    public void harden(String name, float[] w, float[] out) {
+        Slot s = slot(name);
+        checkLength(s, "weight", w.length);
+        checkLength(s, "output", out.length);
+        synchronized (s) {
+            if (s.dkm == null || s.dkm.lut().length == 0) {
+                System.arraycopy(w, 0, out, 0, w.length);
+            } else {
+                DkmHardening.decode(s.dkm, w, out);
+            }
+        }
+    }
+
     /** Per weight, in model order: the seed's report (clusters, cluster_dim, parameters, ...). */
     public Map<String, DkmModuleReport> report() {
         Map<String, DkmModuleReport> out = new LinkedHashMap<>();

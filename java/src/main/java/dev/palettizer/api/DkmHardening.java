@@ -82,6 +82,17 @@ final class DkmHardening {
                 null, new ErrorStats(sse, sse, energy, values.length));
     }
 
+    /** Writes each element's nearest centroid (component) under {@code dkm}'s current LUTs into {@code out}. */
+    static void decode(DkmWeight dkm, float[] values, float[] out) {
+        DkmLayout l = dkm.layout();
+        int dim = dkm.spec().clusterDim();
+        int[] index = new int[values.length];
+        float[][] luts = dkm.harden(values, index);
+        for (int i = 0; i < values.length; i++) {
+            out[i] = luts[l.partitionOfElement(i)][index[i] * dim + component(l, i)];
+        }
+    }
+
     /** Component of element i within its point: its position along the clustering axis modulo cluster_dim. */
     private static int component(DkmLayout l, long i) {
         return l.dim() == 1 ? 0 : (int) (i / l.inner() % l.axisLen() % l.dim());

@@ -132,6 +132,7 @@ class DKMPalettizerTest {
         int k = 1 << b.build().spec("Linear", 0).nBits();
         Path out = dir.resolve("dkm-" + partitions + "-" + dim + ".safetensors");
         Path dense = dir.resolve("dense-" + partitions + "-" + dim + ".safetensors");
+        float[] hardened = new float[w.length];
         try (DKMPalettizer dkm = prepared(w, b)) {
             float[] soft = new float[w.length];
             for (int step = 0; step < 3; step++) {
@@ -143,6 +144,7 @@ class DKMPalettizerTest {
                 dkm.step();
             }
             assertEquals(partitions, dkm.report().get("fc1.weight").partitions());
+            dkm.harden("fc1.weight", w, hardened);
             dkm.finalize(ExportFormat.COMPRESSED_SAFETENSORS, out).close();
         }
         try (Palettizer p = Palettizer.builder().workers(2).backend("java").build()) {
@@ -150,6 +152,7 @@ class DKMPalettizerTest {
         }
         try (ModelWeights m = ModelWeights.open(dense)) {
             float[] hard = m.weight("fc1.weight").orElseThrow().toFloatArray();
+            assertArrayEquals(hardened, hard, "harden() gives the values the finalized file decodes to");
             int rowsPerPartition = 64 / partitions;
             for (int part = 0; part < partitions; part++) {
                 // The distinct vectors of the partition are its LUT; each vector must decode to its nearest one.

@@ -52,23 +52,32 @@ public final class DjlTrainingExample {
      */
     public record TrainedRow(String label, Function<Map<String, long[]>, WeightTransform> transform) {}
 
+    /** Half of {@link #STANDARD}'s 3,750 steps (12,000 samples / 32 per batch x 10 epochs): DKM's milestone. */
+    static final int HALF_WAY = 1875;
+
     /**
-     * The rows trained through the {@link WeightHook}. The first is the fp32 model that the
-     * post-training rows start from. Training-time palettization is one more row each, e.g.
-     * {@code new TrainedRow("DKM 2-bit", shapes -> WeightTransform.of(dkm::step, dkm::forward,
-     * dkm::backward, dkm::export))} with dkm the DKM facade for {@code shapes}. Every row trains from
-     * the same initial weights for {@link #STANDARD}'s 3,750 steps (375 per epoch); a transform that
-     * palettizes from a milestone trains fp32 until then (DjlTrainingExampleTest does this with a
-     * straight-through stand-in from step 1,875).
+     * The rows trained through the {@link WeightHook}: the fp32 model that the post-training rows start
+     * from, then DKM at 2 and 3 bits. Every row trains from the same initial weights for {@link #STANDARD}'s
+     * 3,750 steps; the DKM rows train fp32 until their milestone, half-way, then with DKM.
      */
-    static List<TrainedRow> trainedRows() {
-        return List.of(new TrainedRow("fp32", shapes -> WeightTransform.identity()));
+    static List<TrainedRow> trainedRows(long seed) {
+        return List.of(new TrainedRow("fp32", shapes -> WeightTransform.identity()),
+                new TrainedRow("DKM 2-bit", shapes -> new DkmTransform(shapes, 2, HALF_WAY, seed)),
+                new TrainedRow("DKM 3-bit", shapes -> new DkmTransform(shapes, 3, HALF_WAY, seed)));
     }
 
     /** One table row: test accuracy and loss. */
     public record Row(String label, double accuracy, double loss) {}
 
     private DjlTrainingExample() {}
+
+    private static void close(AutoCloseable c) {
+        try {
+            c.close();
+        } catch (Exception e) {
+            throw new IllegalStateException("closing a weight transform", e);
+        }
+    }
 
     /** Post-training 2-bit palettization: every weight matrix, one LUT per tensor, the seed's fast mode. */
     static final PalettizationSpec SPEC_2_BIT = PalettizationSpec.defaults().withBits(2);
@@ -88,10 +97,17 @@ public final class DjlTrainingExample {
             try (DjlMlp mlp = new DjlMlp(Math.toIntExact(seed), DjlMlp.adam(LEARNING_RATE), SIZES)) {
                 Map<String, long[]> shapes = new LinkedHashMap<>();
                 mlp.weights().keySet().forEach(name -> shapes.put(name, mlp.shape(name)));
-                WeightHook hook = new WeightHook(row.transform().apply(shapes), mlp.weights());
-                mlp.train(train, config.epochs(), config.batch(), hook);
-                DjlMlp.Evaluation e = mlp.evaluate(test, hook.exported());
-                rows.add(new Row(row.label(), e.accuracy(), e.loss()));
+                WeightTransform transform = row.transform().apply(shapes);
+                try {
+                    WeightHook hook = new WeightHook(transform, mlp.weights());
+                    mlp.train(train, config.epochs(), config.batch(), hook);
+                    DjlMlp.Evaluation e = mlp.evaluate(test, hook.exported());
+                    rows.add(new Row(row.label(), e.accuracy(), e.loss()));
+                } finally {
+                    if (transform instanceof AutoCloseable c) {
+                        close(c);
+                    }
+                }
                 if (r == 0) {
                     rows.addAll(postTraining(mlp, test, calibration));
                 }
@@ -136,7 +152,7 @@ public final class DjlTrainingExample {
                 STANDARD.epochs(), STANDARD.train(), STANDARD.test(), STANDARD.calibration());
         Map<String, double[]> accuracies = new LinkedHashMap<>();
         for (int s = 0; s < seeds.length; s++) {
-            for (Row r : run(seeds[s], STANDARD, trainedRows())) {
+            for (Row r : run(seeds[s], STANDARD, trainedRows(seeds[s]))) {
                 System.out.printf(Locale.ROOT, "seed %d  %-32s accuracy %.4f  loss %.4f%n", seeds[s], r.label(), r.accuracy(), r.loss());
                 accuracies.computeIfAbsent(r.label(), k -> new double[seeds.length])[s] = r.accuracy();
             }

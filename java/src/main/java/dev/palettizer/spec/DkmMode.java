@@ -4,7 +4,7 @@ package dev.palettizer.spec;
 public enum DkmMode {
     /** softmax(-d / tau) over the centroids. */
     DKM("dkm"),
-    /** Gumbel-softmax: softmax((-d + gumbel noise) / tau), the noise drawn from the seed, reproducibly. */
+    /** Gumbel-softmax: softmax(-d / tau + gumbel noise), the noise drawn from the seed, reproducibly. */
     GSM("gsm"),
     /** One-hot nearest centroid; its backward is a documented estimator, not exact reverse mode. */
     HARD("hard");

@@ -13,14 +13,14 @@ import java.util.Objects;
  * @param clusterDim       values per centroid (>= 1)
  * @param maxIter          differentiable k-means iterations per forward pass (>= 1)
  * @param tau              softmax temperature (> 0)
- * @param epsilon          stop iterating when no centroid moves more than this (>= 0)
- * @param lambda           outlier damping in the centroid update (>= 0; 0 = none)
+ * @param epsilon          stop iterating once the inertia changes by at most this between iterations (>= 0)
+ * @param lambda           outlier damping (>= 0); the engine refuses > 0: coremltools reads it but applies no formula
  * @param mode             attention: dkm, gsm or hard
  * @param clusterDType     the LUT's fake-quantization type in the forward pass (F32 = none)
  * @param quantMin         smallest integer code of an I8/U8 LUT
  * @param quantMax         largest integer code of an I8/U8 LUT
  * @param enforceZero      the centroid nearest 0 is pinned to 0
- * @param pruneThreshold   weights in [-t, t] are hard-shrunk to 0 before clustering (>= 0)
+ * @param pruneThreshold   subtracted from every squared distance to the zero centroid, as coremltools does (>= 0)
  * @param addExtraCentroid one centroid more than 2^nBits
  * @param clusterTol       tolerance for non-unique centroids (>= 0)
  * @param init             first centroids' algorithm

@@ -273,8 +273,9 @@ public abstract class DkmPassesContract {
     void aLargerKOrClusterDimThanTheKernelsHoldIsRefusedWithTheLimit() {
         DkmLayout l = new DkmLayout(1024, 1, 1024, 16, 1024);
         DkmParams p = new DkmParams(4, 16, DkmMode.DKM, 1e-2, 0, false, 0);
+        DkmPasses device = passes();
         UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
-                () -> passes().attentionSums(DkmData.of(new float[1024]), l, p, new double[64], new boolean[] {true},
+                () -> device.attentionSums(DkmData.of(new float[1024]), l, p, new double[64], new boolean[] {true},
                         new double[DkmPasses.sumsWidth(p)]));
         assertTrue(e.getMessage().contains("cluster_dim <= " + DkmKernelArgs.MAX_DIM), e.getMessage());
         assertEquals(8, DkmKernelArgs.MAX_DIM);

@@ -2,25 +2,35 @@ package dev.palettizer.backend.opencl;
 
 import dev.palettizer.backend.DkmPasses;
 import dev.palettizer.backend.DkmPassesContract;
+import java.util.concurrent.ForkJoinPool;
 import org.junit.jupiter.api.AfterAll;
 
-/** The DKM kernels on the default OpenCL device (PoCL in CI) against the Java passes; see {@link DkmPassesContract}. */
+/**
+ * The DKM kernels on the default OpenCL device (PoCL in CI) against the Java passes, through
+ * {@link OpenClBackend#dkmPasses()}; see {@link DkmPassesContract} for the cases and tolerances.
+ */
 class OpenClDkmPassesTest extends DkmPassesContract {
-    private static OpenClDkmPasses passes;
+    private static ForkJoinPool pool;
+    private static OpenClBackend backend;
 
     @Override
     protected DkmPasses passes() {
-        if (passes == null) {
-            passes = new OpenClDkmPasses(OpenClTesting.device(), 2);
+        if (backend == null) {
+            pool = new ForkJoinPool(2);
+            backend = new OpenClBackend(OpenClTesting.device(), pool, 64L << 20);
         }
-        return passes;
+        return backend.dkmPasses();
     }
 
     @AfterAll
     static void close() {
-        if (passes != null) {
-            passes.close();
-            passes = null;
+        if (backend != null) {
+            backend.close();
+            backend = null;
+        }
+        if (pool != null) {
+            pool.shutdown();
+            pool = null;
         }
     }
 }

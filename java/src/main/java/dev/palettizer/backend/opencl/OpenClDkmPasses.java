@@ -40,7 +40,7 @@ public final class OpenClDkmPasses implements DkmPasses, AutoCloseable {
     private boolean closed;
 
     /** @param hostThreads threads of the host-side passes ({@link #assign}, {@link #firstNonFinite}) */
-    public OpenClDkmPasses(OpenClDevice device, int hostThreads) {
+    OpenClDkmPasses(OpenClDevice device, int hostThreads) {
         this.wg = (int) Math.min(OpenClBackend.PREFERRED_GROUP_SIZE, Long.highestOneBit(device.maxWorkGroupSize()));
         this.cl = new ClContext(device);
         try {
@@ -51,11 +51,6 @@ public final class OpenClDkmPasses implements DkmPasses, AutoCloseable {
             throw e;
         }
         this.hostPasses = new JavaDkmPasses(hostThreads);
-    }
-
-    /** Points per tile of the per-point passes (the work-group size): it fixes their order of summation. */
-    public int tilePoints() {
-        return wg;
     }
 
     private void open() {

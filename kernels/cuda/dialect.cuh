@@ -40,6 +40,7 @@ typedef unsigned char pal_uchar;
 #define PAL_AS_INT(f) __float_as_int(f)
 #define PAL_AS_FLOAT(u) __uint_as_float(u)
 #define PAL_INF_F __int_as_float(0x7f800000)
+#define PAL_AS_DOUBLE(l) __longlong_as_double(l)
 
 /* Products that feed an addition, rounded on their own (never fused into an FMA), as Java does;
  * nvcc.flags also passes --fmad=false, so no other product can be contracted either. */

@@ -8,6 +8,7 @@
  */
 #include "dialect.cuh"
 #include "../common/palettizer_core.h"
+#include "../common/dkm_core.h"
 
 /* One thread per element of the chunk: x = raw / scale and w = s * scale^2. */
 PAL_KERNEL pal_prepare(pal_layout L, pal_long first, pal_long count, const float* raw, const float* sens,
@@ -149,4 +150,63 @@ PAL_KERNEL pal_fold(const pal_uint* patterns, const double* weights, const float
                     double* out_weights) {
     __shared__ pal_uint scratch[PAL_WG];
     pal_fold_group(patterns, weights, values, counts, distinct, PAL_GROUP_ID(), out_values, out_weights, scratch);
+}
+
+/* ------------------------------------------------------------------ DKM passes (common/dkm_core.h) */
+
+/* One block per tile (tile_start: first tile of each partition, partitions + 1 entries). */
+PAL_KERNEL pal_dkm_sums(dkm_layout L, dkm_params P, int kind, const float* w, const float* g, const double* c_in,
+                    const pal_uchar* active, const pal_long* tile_start, pal_long partitions, double* partials) {
+    __shared__ double scratch[PAL_WG];
+    dkm_sums_tile(L, P, kind, w, g, c_in, active, tile_start, partitions, PAL_GROUP_ID(), partials, scratch);
+}
+
+/* One thread per (partition, column) of width columns. */
+PAL_KERNEL pal_dkm_reduce_tiles(const double* partials, const pal_long* tile_start, pal_long partitions, pal_long width,
+                            double* out) {
+    pal_long item = PAL_GLOBAL_ID();
+    if (item < partitions * width) {
+        dkm_reduce_tiles_item(partials, tile_start, partitions, width, item, out);
+    }
+}
+
+/* One block per tile. */
+PAL_KERNEL pal_dkm_apply(dkm_layout L, dkm_params P, const float* w, float* out, const double* c_in, const double* c_out,
+                     const pal_uchar* active, const pal_long* tile_start, pal_long partitions) {
+    dkm_apply_tile(L, P, w, out, c_in, c_out, active, tile_start, partitions, PAL_GROUP_ID());
+}
+
+/* One block per tile. */
+PAL_KERNEL pal_dkm_backward(dkm_layout L, dkm_params P, const float* w, const float* g, float* grad, int accumulate,
+                        const double* c_in, const double* c_out, const double* e, const double* f,
+                        const pal_uchar* role, const pal_long* tile_start, pal_long partitions, double* partials) {
+    __shared__ double scratch[PAL_WG];
+    dkm_backward_tile(L, P, w, g, grad, accumulate, c_in, c_out, e, f, role, tile_start, partitions, PAL_GROUP_ID(),
+                      partials, scratch);
+}
+
+/* One thread per block of the Java walk; g NULL: counts. */
+PAL_KERNEL pal_dkm_bin(dkm_layout L, const float* w, const float* g, int keys, pal_long blocks, pal_long reduction,
+                   double* partials, int* failed) {
+    pal_long b = PAL_GLOBAL_ID();
+    if (b < blocks) {
+        dkm_bin_block(L, w, g, keys, blocks, b, reduction, partials, failed);
+    }
+}
+
+/* One thread per (partition, key). */
+PAL_KERNEL pal_dkm_reduce_blocks(const double* partials, pal_long blocks, pal_long reduction, double* out) {
+    pal_long item = PAL_GLOBAL_ID();
+    if (item < reduction) {
+        dkm_reduce_blocks_item(partials, blocks, reduction, item, out);
+    }
+}
+
+/* One thread per element; b NULL: out = a[key]. */
+PAL_KERNEL pal_dkm_gather(dkm_layout L, const float* w, const float* g, int keys, const float* a, const float* b,
+                      float* out) {
+    pal_long i = PAL_GLOBAL_ID();
+    if (i < L.elements) {
+        dkm_gather_item(L, w, g, keys, a, b, i, out);
+    }
 }

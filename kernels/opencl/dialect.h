@@ -1,6 +1,6 @@
 /*
  * OpenCL C 1.2 dialect of the shared kernel core (see ../README.md, "Dialect contract").
- * The host concatenates: this file, common/palettizer_core.h, opencl/palettizer.cl, and builds
+ * The host concatenates: this file, common/palettizer_core.h, common/dkm_core.h, opencl/palettizer.cl, and builds
  * with -D PAL_WG=<work-group size, a power of two>.
  */
 #pragma OPENCL EXTENSION cl_khr_fp64 : enable
@@ -37,6 +37,7 @@ typedef uchar pal_uchar;
 #define PAL_AS_INT(f) as_int(f)
 #define PAL_AS_FLOAT(u) as_float(u)
 #define PAL_INF_F INFINITY
+#define PAL_AS_DOUBLE(l) as_double(l)
 
 /* Products that feed an addition; FP_CONTRACT OFF keeps them rounded on their own. */
 #define PAL_FMUL(a, b) ((a) * (b))

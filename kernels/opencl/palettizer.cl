@@ -129,3 +129,66 @@ PAL_KERNEL pal_fold(__global const pal_uint* patterns, __global const double* we
     __local pal_uint scratch[PAL_WG];
     pal_fold_group(patterns, weights, values, counts, distinct, PAL_GROUP_ID(), out_values, out_weights, scratch);
 }
+
+/* ------------------------------------------------------------------ DKM passes (common/dkm_core.h) */
+
+/* One work-group per tile (tile_start: first tile of each partition, partitions + 1 entries). */
+PAL_KERNEL pal_dkm_sums(dkm_layout L, dkm_params P, int kind, __global const float* w, __global const float* g,
+                    __global const double* c_in, __global const pal_uchar* active, __global const pal_long* tile_start,
+                    pal_long partitions, __global double* partials) {
+    __local double scratch[PAL_WG];
+    dkm_sums_tile(L, P, kind, w, g, c_in, active, tile_start, partitions, PAL_GROUP_ID(), partials, scratch);
+}
+
+/* One work-item per (partition, column) of width columns. */
+PAL_KERNEL pal_dkm_reduce_tiles(__global const double* partials, __global const pal_long* tile_start, pal_long partitions,
+                            pal_long width, __global double* out) {
+    pal_long item = PAL_GLOBAL_ID();
+    if (item < partitions * width) {
+        dkm_reduce_tiles_item(partials, tile_start, partitions, width, item, out);
+    }
+}
+
+/* One work-group per tile. */
+PAL_KERNEL pal_dkm_apply(dkm_layout L, dkm_params P, __global const float* w, __global float* out,
+                     __global const double* c_in, __global const double* c_out, __global const pal_uchar* active,
+                     __global const pal_long* tile_start, pal_long partitions) {
+    dkm_apply_tile(L, P, w, out, c_in, c_out, active, tile_start, partitions, PAL_GROUP_ID());
+}
+
+/* One work-group per tile. */
+PAL_KERNEL pal_dkm_backward(dkm_layout L, dkm_params P, __global const float* w, __global const float* g,
+                        __global float* grad, int accumulate, __global const double* c_in,
+                        __global const double* c_out, __global const double* e, __global const double* f,
+                        __global const pal_uchar* role, __global const pal_long* tile_start, pal_long partitions,
+                        __global double* partials) {
+    __local double scratch[PAL_WG];
+    dkm_backward_tile(L, P, w, g, grad, accumulate, c_in, c_out, e, f, role, tile_start, partitions, PAL_GROUP_ID(),
+                      partials, scratch);
+}
+
+/* One work-item per block of the Java walk; g NULL: counts. */
+PAL_KERNEL pal_dkm_bin(dkm_layout L, __global const float* w, __global const float* g, int keys, pal_long blocks,
+                   pal_long reduction, __global double* partials, __global int* failed) {
+    pal_long b = PAL_GLOBAL_ID();
+    if (b < blocks) {
+        dkm_bin_block(L, w, g, keys, blocks, b, reduction, partials, failed);
+    }
+}
+
+/* One work-item per (partition, key). */
+PAL_KERNEL pal_dkm_reduce_blocks(__global const double* partials, pal_long blocks, pal_long reduction, __global double* out) {
+    pal_long item = PAL_GLOBAL_ID();
+    if (item < reduction) {
+        dkm_reduce_blocks_item(partials, blocks, reduction, item, out);
+    }
+}
+
+/* One work-item per element; b NULL: out = a[key]. */
+PAL_KERNEL pal_dkm_gather(dkm_layout L, __global const float* w, __global const float* g, int keys,
+                      __global const float* a, __global const float* b, __global float* out) {
+    pal_long i = PAL_GLOBAL_ID();
+    if (i < L.elements) {
+        dkm_gather_item(L, w, g, keys, a, b, i, out);
+    }
+}

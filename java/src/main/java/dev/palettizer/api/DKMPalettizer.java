@@ -1,6 +1,9 @@
 package dev.palettizer.api;
 
 import dev.palettizer.api.ModelWeights.Weight;
+import dev.palettizer.backend.Backend;
+import dev.palettizer.backend.BackendRegistry;
+import dev.palettizer.backend.DkmPasses;
 import dev.palettizer.backend.JavaBackend;
 import dev.palettizer.backend.JavaDkmPasses;
 import dev.palettizer.config.dkm.DKMPalettizerConfig;
@@ -52,7 +55,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * trainer's update of it in place is what finalize palettizes; it must not change between a forward and its
  * backward.
  *
- * <p>The per-element passes run on the Java backend ({@link JavaDkmPasses}); {@code palett_max_mem}
+ * <p>The per-element passes run on {@link DkmOptions#backend()}'s {@link Backend#dkmPasses()} ({@link JavaDkmPasses} on java); {@code palett_max_mem}
  * bounds accelerator memory, which the Java passes do not use (their working memory is O(k x iterations)
  * per partition, plus 65,536-entry tables for fp16/bf16-valued weights).
  */
@@ -64,7 +67,8 @@ public final class DKMPalettizer implements AutoCloseable {
     private final Object lock = new Object();
     private Map<String, Slot> slots;
     private ForkJoinPool pool;
-    private JavaDkmPasses passes;
+    /** Owns the DKM passes (Backend#dkmPasses); chosen at prepare. */
+    private Backend passesBackend;
     private boolean closed;
 
     /** One weight: what the config decided and, when palettized, its DKM state. Guarded by itself. */
@@ -116,7 +120,23 @@ public final class DKMPalettizer implements AutoCloseable {
             if (slots != null) {
                 throw new IllegalStateException("the model has already been prepared; a DKMPalettizer prepares once");
             }
-            JavaDkmPasses p = new JavaDkmPasses(options.workers());
+            ForkJoinPool workers = new ForkJoinPool(options.workers());
+            Backend b;
+            try {
+                BackendRegistry registry = BackendRegistry.discover();
+                b = registry.create(registry.choose(options.backend(), null), workers);
+            } catch (RuntimeException e) {
+                workers.close();
+                throw e;
+            }
+            DkmPasses p;
+            try {
+                p = b.dkmPasses();
+            } catch (RuntimeException e) {
+                b.close();
+                workers.close();
+                throw e;
+            }
             Map<String, Slot> s = new LinkedHashMap<>();
             List<String> palettized = new ArrayList<>();
             try {
@@ -135,11 +155,12 @@ public final class DKMPalettizer implements AutoCloseable {
                     s.put(w.name(), new Slot(w, r, dkm));
                 }
             } catch (RuntimeException e) {
-                p.close();
+                b.close();
+                workers.close();
                 throw e;
             }
-            passes = p;
-            pool = new ForkJoinPool(options.workers());
+            passesBackend = b;
+            pool = workers;
             slots = s;
             return List.copyOf(palettized);
         }
@@ -297,8 +318,8 @@ public final class DKMPalettizer implements AutoCloseable {
                 return;
             }
             closed = true;
-            if (passes != null) {
-                passes.close();
+            if (passesBackend != null) {
+                passesBackend.close();
                 pool.close();
             }
         }

@@ -1,14 +1,16 @@
 package dev.palettizer.api;
 
 import dev.palettizer.spec.SpecException;
+import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 
 /**
  * Settings of a {@link DKMPalettizer}.
  *
  * @param workers threads of the per-element passes and of finalize (>= 1)
- * @param backend where the DKM passes run: {@code auto} or {@code java} (the OpenCL and CUDA DKM kernels
- *     are not built yet, so naming them fails with a clear message rather than falling back silently)
+ * @param backend where the DKM passes run: {@code auto} (the backend the k-means engine's auto picks),
+ *     {@code java}, {@code opencl} or {@code cuda}; one that cannot run here fails at prepare with its probe's reason
  * @param seed seeds k-means++ initialisation and gsm's Gumbel noise; same inputs and seed, same bits
  */
 public record DkmOptions(int workers, String backend, long seed) {
@@ -17,13 +19,16 @@ public record DkmOptions(int workers, String backend, long seed) {
             throw new SpecException("workers must be >= 1, got " + workers);
         }
         Objects.requireNonNull(backend, "backend");
-        if (!backend.equals("auto") && !backend.equals("java")) {
-            throw new SpecException("DKM backend '" + backend + "' is not supported: the DKM passes run on the Java"
-                    + " backend only (OpenCL and CUDA kernels for DKM are not built yet); use 'java' or 'auto'");
+        backend = backend.toLowerCase(Locale.ROOT);
+        if (!BACKENDS.contains(backend)) {
+            throw new SpecException("DKM backend '" + backend + "' is not supported: use one of " + BACKENDS);
         }
     }
 
-    /** All cores, the automatic backend (Java), seed 0. */
+    /** The backends the DKM passes can run on. */
+    public static final List<String> BACKENDS = List.of("auto", "java", "opencl", "cuda");
+
+    /** All cores, the automatic backend, seed 0. */
     public static DkmOptions defaults() {
         return new DkmOptions(Runtime.getRuntime().availableProcessors(), "auto", 0);
     }

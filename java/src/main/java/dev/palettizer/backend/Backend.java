@@ -43,6 +43,12 @@ public interface Backend extends AutoCloseable {
     /** Dense tensor from LUT, indices and optional channel scales, in row-major element order. */
     float[] reconstruct(GroupLayout layout, float[] lut, int lutSize, byte[] indices, float[] channelScales);
 
+    /**
+     * The per-element passes of training-time DKM palettization on this backend's device: made on first
+     * use, the same object on every later call, owned by the backend and closed with it.
+     */
+    DkmPasses dkmPasses();
+
     @Override
     default void close() {}
 }

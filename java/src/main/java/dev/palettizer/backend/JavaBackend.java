@@ -33,6 +33,7 @@ public final class JavaBackend implements Backend {
     private static final int ASSIGN_WORK_FACTOR = Math.max(1, Integer.getInteger(ASSIGN_WORK_FACTOR_PROPERTY, 1));
 
     private final ForkJoinPool pool;
+    private JavaDkmPasses dkm;
 
     /** Runs its work in {@code pool} (shared with the engine; not owned). */
     public JavaBackend(ForkJoinPool pool) {
@@ -42,6 +43,23 @@ public final class JavaBackend implements Backend {
     @Override
     public String name() {
         return "java";
+    }
+
+    /** {@link JavaDkmPasses} with as many threads as the pool's parallelism. */
+    @Override
+    public synchronized DkmPasses dkmPasses() {
+        if (dkm == null) {
+            dkm = new JavaDkmPasses(pool.getParallelism());
+        }
+        return dkm;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (dkm != null) {
+            dkm.close();
+            dkm = null;
+        }
     }
 
     private record Slice(int group, long from, long to) {}

@@ -93,7 +93,7 @@ public final class JavaDkmPasses implements DkmPasses, AutoCloseable {
                       AtomicBoolean stop, RunBody body) {
         long points = l.points();
         long slices = (points + SLICE_POINTS - 1) / SLICE_POINTS;
-        int blocks = (int) Math.max(1, Math.min(Math.min(slices, MAX_BLOCKS), reduction == 0 ? MAX_BLOCKS : PARTIAL_BUDGET / reduction));
+        int blocks = blocks(points, reduction);
         Worker[] workers = new Worker[blocks];
         List<Runnable> tasks = new ArrayList<>(blocks);
         for (int b = 0; b < blocks; b++) {
@@ -136,6 +136,15 @@ public final class JavaDkmPasses implements DkmPasses, AutoCloseable {
             }
         }
         spare.addAll(Arrays.asList(workers));
+    }
+
+    /**
+     * Blocks of a pass over {@code points} points reducing into {@code reduction} doubles (0: none); block b
+     * covers slices {@code [slices*b/blocks, slices*(b+1)/blocks)}. The kernels' per-value passes walk the same blocks.
+     */
+    public static int blocks(long points, int reduction) {
+        long slices = (points + SLICE_POINTS - 1) / SLICE_POINTS;
+        return (int) Math.max(1, Math.min(Math.min(slices, MAX_BLOCKS), reduction == 0 ? MAX_BLOCKS : PARTIAL_BUDGET / reduction));
     }
 
     private Worker borrow(int k, int dim, int reduction) {

@@ -110,7 +110,7 @@ class DKMPalettizerTest {
 
     @Test
     void unsupportedBackendsAndLeftAloneWeightsAreSaid() {
-        assertThrows(SpecException.class, () -> DkmOptions.defaults().withBackend("cuda"));
+        assertThrows(SpecException.class, () -> DkmOptions.defaults().withBackend("tpu"));
         float[] w = KMeansPalettizerTest.laplace(64 * 48, 2);
         DKMPalettizerConfig c = config(ModuleDKMPalettizerConfig.builder()).setModuleName("fc1", null);
         try (DKMPalettizer dkm = new DKMPalettizer(model(w, new float[64]), c)) {

@@ -8,6 +8,7 @@ import dev.palettizer.backend.BackendException;
 import dev.palettizer.backend.CentroidSums;
 import dev.palettizer.backend.ClusterInput;
 import dev.palettizer.backend.DistinctValuesBuilder;
+import dev.palettizer.backend.DkmPasses;
 import dev.palettizer.backend.JavaBackend;
 import dev.palettizer.backend.KernelKeys;
 import dev.palettizer.backend.LayoutWalk;
@@ -56,6 +57,8 @@ public final class CudaBackend implements Backend {
     static final int PARTIALS_PER_SUM = 256;
 
     private final String deviceName;
+    private final int ordinal;
+    private CudaDkmPasses dkm;
     private final CuContext cu;
     private final Kernels kernels;
     private final Lane[] lanes;
@@ -77,6 +80,7 @@ public final class CudaBackend implements Backend {
             throw new IllegalArgumentException("device buffer budget must be at least 1 KiB, got " + budgetBytes);
         }
         this.deviceName = deviceName;
+        this.ordinal = ordinal;
         this.workers = workers;
         this.host = new JavaBackend(workers);
         this.cu = new CuContext(ordinal);
@@ -107,6 +111,18 @@ public final class CudaBackend implements Backend {
     @Override
     public String name() {
         return "cuda";
+    }
+
+    /** {@link CudaDkmPasses} on this backend's device (its own module and stream on the same primary context). */
+    @Override
+    public synchronized DkmPasses dkmPasses() {
+        if (closed) {
+            throw new IllegalStateException("CUDA backend used after close");
+        }
+        if (dkm == null) {
+            dkm = new CudaDkmPasses(ordinal, workers.getParallelism());
+        }
+        return dkm;
     }
 
     /** The device this backend runs on, as the driver names it. */
@@ -688,6 +704,9 @@ public final class CudaBackend implements Backend {
             return;
         }
         closed = true;
+        if (dkm != null) {
+            dkm.close();
+        }
         try {
             cu.makeCurrent();
             for (Lane lane : lanes) {

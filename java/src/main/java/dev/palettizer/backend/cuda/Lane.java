@@ -35,7 +35,10 @@ import jcuda.driver.CUstream_flags;
 final class Lane implements AutoCloseable {
     /** What a lane buffer holds. Device and pinned buffers of one slot are separate allocations. */
     enum Slot { RAW, SENS, X, W, INDICES, SEGMENTS, PARTIALS, PARTIAL_SUMS, PACKED, OUT, SCALES, LUT, SORTABLE, ORDER, PATTERN_VALUES, ACC,
-        REDUCED, COUNTS, PATTERNS, DISTINCT, DISTINCT_VALUES, DISTINCT_WEIGHTS, KEYS, VALUES, WEIGHTS }
+        REDUCED, COUNTS, PATTERNS, DISTINCT, DISTINCT_VALUES, DISTINCT_WEIGHTS, KEYS, VALUES, WEIGHTS,
+        /* the DKM passes (CudaDkmPasses) */
+        DKM_W, DKM_G, DKM_OUT, DKM_C_IN, DKM_C_OUT, DKM_E, DKM_F, DKM_FLAGS, DKM_TILES, DKM_PARTIALS, DKM_SUMS,
+        DKM_TABLE_A, DKM_TABLE_B, DKM_FAILED }
 
     final int index;
     private final CUstream stream = new CUstream();

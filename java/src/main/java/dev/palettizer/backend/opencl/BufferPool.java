@@ -12,7 +12,10 @@ final class BufferPool implements AutoCloseable {
     /** What a buffer holds; one buffer per slot at a time (OUT: results on their way to the host). */
     enum Slot { RAW, SENS, X, W, SCALES, INDICES, LUT, SEGMENTS, SORTABLE, ORDER, PATTERN_VALUES, KEYS, VALUES, WEIGHTS,
         ACC, REDUCED, COUNTS, PATTERNS, DISTINCT, DISTINCT_VALUES,
-        DISTINCT_WEIGHTS, PARTIALS, PACKED, OUT }
+        DISTINCT_WEIGHTS, PARTIALS, PACKED, OUT,
+        /* the DKM passes (OpenClDkmPasses) */
+        DKM_W, DKM_G, DKM_OUT, DKM_C_IN, DKM_C_OUT, DKM_E, DKM_F, DKM_FLAGS, DKM_TILES, DKM_PARTIALS, DKM_SUMS,
+        DKM_TABLE_A, DKM_TABLE_B, DKM_FAILED }
 
     /** Native host memory of one staging slot; its arena frees it. */
     private record Staging(Arena arena, MemorySegment segment) implements AutoCloseable {

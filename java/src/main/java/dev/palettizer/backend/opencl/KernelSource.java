@@ -13,7 +13,8 @@ import java.util.List;
  */
 final class KernelSource {
     static final List<String> OPENCL_FILES = List.of(
-            "kernels/opencl/dialect.h", "kernels/common/palettizer_core.h", "kernels/opencl/palettizer.cl");
+            "kernels/opencl/dialect.h", "kernels/common/palettizer_core.h", "kernels/common/dkm_core.h",
+            "kernels/opencl/palettizer.cl");
 
     private KernelSource() {}
 

@@ -4,6 +4,7 @@ import dev.palettizer.backend.Backend;
 import dev.palettizer.backend.CentroidSums;
 import dev.palettizer.backend.ClusterInput;
 import dev.palettizer.backend.DistinctValuesBuilder;
+import dev.palettizer.backend.DkmPasses;
 import dev.palettizer.backend.JavaBackend;
 import dev.palettizer.backend.KernelKeys;
 import dev.palettizer.backend.LayoutWalk;
@@ -45,6 +46,8 @@ public final class OpenClBackend implements Backend {
     private ValueKey sortableKey;
     private ValueKey orderKey;
     private long orderLength;
+    private final int hostThreads;
+    private OpenClDkmPasses dkm;
     private boolean closed;
 
     /**
@@ -58,6 +61,7 @@ public final class OpenClBackend implements Backend {
         this.budget = budgetBytes;
         this.wg = (int) Math.min(PREFERRED_GROUP_SIZE, Long.highestOneBit(device.maxWorkGroupSize()));
         this.host = new JavaBackend(workers);
+        this.hostThreads = workers.getParallelism();
         this.cl = new ClContext(device);
         try {
             this.pool = new BufferPool(cl);
@@ -77,6 +81,16 @@ public final class OpenClBackend implements Backend {
     @Override
     public String name() {
         return "opencl";
+    }
+
+    /** {@link OpenClDkmPasses} on this backend's device (a context and program of their own). */
+    @Override
+    public synchronized DkmPasses dkmPasses() {
+        open();
+        if (dkm == null) {
+            dkm = new OpenClDkmPasses(cl.device(), hostThreads);
+        }
+        return dkm;
     }
 
     private void open() {
@@ -401,6 +415,9 @@ public final class OpenClBackend implements Backend {
             return;
         }
         closed = true;
+        if (dkm != null) {
+            dkm.close();
+        }
         kernels.close();
         pool.close();
         cl.close();

@@ -19,7 +19,7 @@ import java.util.Optional;
 final class FatbinSources {
     /** The hashed inputs, in build-fatbin's order (its {@code sources} array). */
     static final List<String> FILES = List.of("kernels/cuda/dialect.cuh", "kernels/common/palettizer_core.h",
-            "kernels/cuda/palettizer.cu", "kernels/cuda/nvcc.flags");
+            "kernels/common/dkm_core.h", "kernels/cuda/palettizer.cu", "kernels/cuda/nvcc.flags");
     static final String RECORD = Fatbin.RESOURCE + ".sources.sha256";
     static final String STALE = "kernels/cuda sources changed but the prebuilt fatbin was not rebuilt: run"
             + " kernels/cuda/build-fatbin on a machine with nvcc and commit both files";

@@ -1,0 +1,297 @@
+package dev.palettizer.backend.cuda;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+import dev.palettizer.backend.BackendException;
+import dev.palettizer.backend.DkmData;
+import dev.palettizer.backend.DkmKernelArgs;
+import dev.palettizer.backend.DkmLayout;
+import dev.palettizer.backend.DkmParams;
+import dev.palettizer.backend.DkmPasses;
+import dev.palettizer.backend.JavaDkmPasses;
+import dev.palettizer.backend.cuda.Lane.Slot;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * {@link DkmPasses} on a CUDA device: the same kernels as {@code OpenClDkmPasses} (kernels/common/dkm_core.h,
+ * compiled into the prebuilt fatbin), the same launches (blocks of {@link CudaBackend#BLOCK} threads, so the
+ * same tiles and the same order of summation) and the same residency: grow-only device buffers per slot,
+ * allocated once and reused by every later pass and step; per pass only its inputs go up and its outputs
+ * come back. {@link #assign} and {@link #firstNonFinite} run on the host through {@link JavaDkmPasses}.
+ *
+ * <p>Calls are serialised on one stream; each makes the context current in its thread. Closing twice is harmless.
+ */
+public final class CudaDkmPasses implements DkmPasses, AutoCloseable {
+    private static final int PIECE = 1 << 14;
+    private static final int BLOCK = CudaBackend.BLOCK;
+
+    private final CuContext cu;
+    private final CuDkmKernels kernels;
+    private final Lane lane;
+    private final JavaDkmPasses hostPasses;
+    private final float[] piece = new float[PIECE];
+    private boolean closed;
+
+    /** @param hostThreads threads of the host-side passes ({@link #assign}, {@link #firstNonFinite}) */
+    CudaDkmPasses(int ordinal, int hostThreads) {
+        this.cu = new CuContext(ordinal);
+        CuDkmKernels k = null;
+        try {
+            k = CuDkmKernels.load(Fatbin.bytes());
+            this.lane = new Lane(0);
+        } catch (RuntimeException e) {
+            if (k != null) {
+                k.close();
+            }
+            cu.close();
+            throw e;
+        }
+        this.kernels = k;
+        this.hostPasses = new JavaDkmPasses(hostThreads);
+    }
+
+    private void enter() {
+        if (closed) {
+            throw new IllegalStateException("CUDA DKM passes used after close");
+        }
+        cu.makeCurrent();
+        lane.idle();
+    }
+
+    private static long blocks(long items) {
+        return (items + BLOCK - 1) / BLOCK;
+    }
+
+    // ---------------------------------------------------------------- transfers (asynchronous on the lane until sync)
+
+    private CuBuffer upload(Slot slot, DkmData data, long elements) {
+        MemorySegment host = lane.staging(slot, 4 * elements);
+        for (long from = 0; from < elements; from += PIECE) {
+            int len = (int) Math.min(PIECE, elements - from);
+            data.read(from, len, piece, 0, 1);
+            MemorySegment.copy(piece, 0, host, JAVA_FLOAT, 4 * from, len);
+        }
+        return lane.upload(slot, 4 * elements);
+    }
+
+    private CuBuffer doubles(Slot slot, double[] src) {
+        MemorySegment.copy(src, 0, lane.staging(slot, 8L * src.length), JAVA_DOUBLE, 0, src.length);
+        return lane.upload(slot, 8L * src.length);
+    }
+
+    private CuBuffer flags(Slot slot, byte[] src) {
+        return lane.upload(slot, src, 0, src.length);
+    }
+
+    private static byte[] bytes(boolean[] flags) {
+        byte[] b = new byte[flags.length];
+        for (int i = 0; i < flags.length; i++) {
+            b[i] = (byte) (flags[i] ? 1 : 0);
+        }
+        return b;
+    }
+
+    /** Waits for the lane, then writes the downloaded floats of {@code slot} into {@code data}. */
+    private void store(Slot slot, DkmData data, long elements) {
+        MemorySegment host = lane.staging(slot, 4 * elements);
+        for (long from = 0; from < elements; from += PIECE) {
+            int len = (int) Math.min(PIECE, elements - from);
+            MemorySegment.copy(host, JAVA_FLOAT, 4 * from, piece, 0, len);
+            data.write(from, len, piece, 0, 1);
+        }
+    }
+
+    private void sync() {
+        lane.finish();
+        lane.await();
+    }
+
+    // ---------------------------------------------------------------- per-point passes (tiles)
+
+    private void tileSums(DkmLayout l, int width, long[] tiles, CuBuffer tileBuf, CuKernel kernel, Object[] args,
+                          double[] result) {
+        int partitions = l.partitions();
+        long tileCount = tiles[partitions];
+        CuBuffer partials = lane.device(Slot.DKM_PARTIALS, Math.max(8, 8 * tileCount * width));
+        args[args.length - 1] = partials;
+        kernel.launch(lane.stream(), tileCount, args);
+        CuBuffer out = lane.device(Slot.DKM_SUMS, 8L * partitions * width);
+        kernels.reduceTiles().launch(lane.stream(), blocks((long) partitions * width), partials, tileBuf, (long) partitions,
+                (long) width, out);
+        lane.download(out, Slot.DKM_SUMS, 8L * partitions * width);
+    }
+
+    private void readSums(double[] result, int count) {
+        MemorySegment.copy(lane.staging(Slot.DKM_SUMS, 8L * count), JAVA_DOUBLE, 0, result, 0, count);
+    }
+
+    @Override
+    public synchronized void attentionSums(DkmData w, DkmLayout l, DkmParams p, double[] cIn, boolean[] active, double[] sums) {
+        DkmKernelArgs.requireSupported("CUDA", p);
+        enter();
+        long[] tiles = DkmKernelArgs.tileStarts(l, BLOCK);
+        CuBuffer tileBuf = lane.upload(Slot.DKM_TILES, tiles);
+        Object[] args = {DkmKernelArgs.layout(l), DkmKernelArgs.params(p), 0, upload(Slot.DKM_W, w, l.elements()), null,
+                doubles(Slot.DKM_C_IN, cIn), flags(Slot.DKM_FLAGS, bytes(active)), tileBuf, (long) l.partitions(), null};
+        int width = DkmPasses.sumsWidth(p);
+        tileSums(l, width, tiles, tileBuf, kernels.sums(), args, sums);
+        sync();
+        readSums(sums, width * l.partitions());
+    }
+
+    @Override
+    public synchronized void attentionApply(DkmData w, DkmData out, DkmLayout l, DkmParams p, double[] cIn, double[] cOut,
+                                            boolean[] active) {
+        DkmKernelArgs.requireSupported("CUDA", p);
+        enter();
+        boolean all = true;
+        for (int part = 0; part < l.partitions(); part++) {
+            all &= active[part];
+        }
+        // Inactive partitions keep their values: they go up with the rest and come back unchanged.
+        CuBuffer outBuf = all ? lane.device(Slot.DKM_OUT, 4 * l.elements()) : upload(Slot.DKM_OUT, out, l.elements());
+        long[] tiles = DkmKernelArgs.tileStarts(l, BLOCK);
+        kernels.apply().launch(lane.stream(), tiles[l.partitions()], DkmKernelArgs.layout(l), DkmKernelArgs.params(p),
+                upload(Slot.DKM_W, w, l.elements()), outBuf, doubles(Slot.DKM_C_IN, cIn), doubles(Slot.DKM_C_OUT, cOut),
+                flags(Slot.DKM_FLAGS, bytes(active)), lane.upload(Slot.DKM_TILES, tiles), (long) l.partitions());
+        lane.download(outBuf, Slot.DKM_OUT, 4 * l.elements());
+        sync();
+        store(Slot.DKM_OUT, out, l.elements());
+    }
+
+    @Override
+    public synchronized void attentionGradientSums(DkmData w, DkmData g, DkmLayout l, DkmParams p, double[] cIn,
+                                                   boolean[] active, double[] sums) {
+        DkmKernelArgs.requireSupported("CUDA", p);
+        enter();
+        long[] tiles = DkmKernelArgs.tileStarts(l, BLOCK);
+        CuBuffer tileBuf = lane.upload(Slot.DKM_TILES, tiles);
+        Object[] args = {DkmKernelArgs.layout(l), DkmKernelArgs.params(p), 1, upload(Slot.DKM_W, w, l.elements()),
+                upload(Slot.DKM_G, g, l.elements()), doubles(Slot.DKM_C_IN, cIn), flags(Slot.DKM_FLAGS, bytes(active)),
+                tileBuf, (long) l.partitions(), null};
+        tileSums(l, p.k() * p.dim(), tiles, tileBuf, kernels.sums(), args, sums);
+        sync();
+        readSums(sums, p.k() * p.dim() * l.partitions());
+    }
+
+    @Override
+    public synchronized void backwardIteration(DkmData w, DkmData g, DkmData gradIn, boolean accumulate, DkmLayout l,
+                                               DkmParams p, double[] cIn, double[] cOut, double[] e, double[] f, byte[] role,
+                                               double[] gcIn) {
+        DkmKernelArgs.requireSupported("CUDA", p);
+        enter();
+        boolean anyDirect = false;
+        for (int part = 0; part < l.partitions(); part++) {
+            anyDirect |= role[part] == 2;
+        }
+        CuBuffer grad = accumulate ? upload(Slot.DKM_OUT, gradIn, l.elements()) : lane.device(Slot.DKM_OUT, 4 * l.elements());
+        long[] tiles = DkmKernelArgs.tileStarts(l, BLOCK);
+        CuBuffer tileBuf = lane.upload(Slot.DKM_TILES, tiles);
+        Object[] args = {DkmKernelArgs.layout(l), DkmKernelArgs.params(p), upload(Slot.DKM_W, w, l.elements()),
+                anyDirect ? upload(Slot.DKM_G, g, l.elements()) : null, grad, accumulate ? 1 : 0,
+                doubles(Slot.DKM_C_IN, cIn), anyDirect ? doubles(Slot.DKM_C_OUT, cOut) : null, doubles(Slot.DKM_E, e),
+                doubles(Slot.DKM_F, f), flags(Slot.DKM_FLAGS, role), tileBuf, (long) l.partitions(), null};
+        tileSums(l, p.k() * p.dim(), tiles, tileBuf, kernels.backward(), args, gcIn);
+        lane.download(grad, Slot.DKM_OUT, 4 * l.elements());
+        sync();
+        readSums(gcIn, p.k() * p.dim() * l.partitions());
+        store(Slot.DKM_OUT, gradIn, l.elements());
+    }
+
+    // ---------------------------------------------------------------- per-value passes
+
+    private boolean binByValue(DkmData w, DkmData g, DkmLayout l, ValueKeys keys, double[] result) {
+        DkmKernelArgs.requireScalar(l);
+        enter();
+        int reduction = 65536 * l.partitions();
+        int blocks = JavaDkmPasses.blocks(l.points(), reduction);
+        CuBuffer partials = lane.device(Slot.DKM_PARTIALS, 8L * blocks * reduction);
+        lane.zero(partials, 8L * blocks * reduction);
+        CuBuffer failed = lane.device(Slot.DKM_FAILED, 8);
+        lane.zero(failed, 8);
+        kernels.bin().launch(lane.stream(), blocks(blocks), DkmKernelArgs.layout(l), upload(Slot.DKM_W, w, l.elements()),
+                g == null ? null : upload(Slot.DKM_G, g, l.elements()), DkmKernelArgs.keys(keys), (long) blocks,
+                (long) reduction, partials, failed);
+        lane.download(failed, Slot.DKM_FAILED, 4);
+        sync();
+        if (lane.staging(Slot.DKM_FAILED, 4).get(JAVA_INT, 0) != 0) {
+            return false;
+        }
+        CuBuffer out = lane.device(Slot.DKM_SUMS, 8L * reduction);
+        kernels.reduceBlocks().launch(lane.stream(), blocks(reduction), partials, (long) blocks, (long) reduction, out);
+        lane.download(out, Slot.DKM_SUMS, 8L * reduction);
+        sync();
+        readSums(result, reduction);
+        return true;
+    }
+
+    @Override
+    public synchronized boolean countValues(DkmData w, DkmLayout l, ValueKeys keys, double[] counts) {
+        return binByValue(w, null, l, keys, counts);
+    }
+
+    @Override
+    public synchronized void sumByValue(DkmData w, DkmData g, DkmLayout l, ValueKeys keys, double[] sums) {
+        if (!binByValue(w, g, l, keys, sums)) {
+            throw new IllegalArgumentException("sumByValue: a value of the weight has no " + keys + " key (the keys must be valid for w)");
+        }
+    }
+
+    private void gather(DkmData w, DkmData g, DkmData out, DkmLayout l, ValueKeys keys, float[] a, float[] b) {
+        DkmKernelArgs.requireScalar(l);
+        enter();
+        CuBuffer outBuf = lane.device(Slot.DKM_OUT, 4 * l.elements());
+        kernels.gather().launch(lane.stream(), blocks(l.elements()), DkmKernelArgs.layout(l),
+                upload(Slot.DKM_W, w, l.elements()), g == null ? null : upload(Slot.DKM_G, g, l.elements()),
+                DkmKernelArgs.keys(keys), lane.upload(Slot.DKM_TABLE_A, a),
+                b == null ? null : lane.upload(Slot.DKM_TABLE_B, b), outBuf);
+        lane.download(outBuf, Slot.DKM_OUT, 4 * l.elements());
+        sync();
+        store(Slot.DKM_OUT, out, l.elements());
+    }
+
+    @Override
+    public synchronized void gatherByValue(DkmData w, DkmData out, DkmLayout l, ValueKeys keys, float[] table) {
+        gather(w, null, out, l, keys, table, null);
+    }
+
+    @Override
+    public synchronized void gatherGradientByValue(DkmData w, DkmData g, DkmData gradIn, DkmLayout l, ValueKeys keys,
+                                                   float[] a, float[] b) {
+        gather(w, g, gradIn, l, keys, a, b);
+    }
+
+    // ---------------------------------------------------------------- host-side
+
+    @Override
+    public void assign(DkmData w, DkmLayout l, DkmParams p, double[] c, IndexSink indices) {
+        hostPasses.assign(w, l, p, c, indices);
+    }
+
+    @Override
+    public long firstNonFinite(DkmData data) {
+        return hostPasses.firstNonFinite(data);
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        hostPasses.close();
+        try {
+            cu.makeCurrent();
+            lane.idle();
+        } catch (BackendException e) {
+            // A failed call can leave the context in error; the memory is released all the same.
+        } finally {
+            lane.close();
+            kernels.close();
+            cu.close();
+        }
+    }
+}

@@ -1,6 +1,7 @@
 package dev.palettizer.bench;
 
-import dev.palettizer.backend.JavaDkmPasses;
+import dev.palettizer.backend.Backend;
+import dev.palettizer.backend.BackendRegistry;
 import dev.palettizer.dkm.DkmWeight;
 import dev.palettizer.model.DType;
 import dev.palettizer.spec.DkmSpec;
@@ -11,6 +12,7 @@ import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -27,7 +29,7 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * One training-time palettization (DKM) step of one weight on the Java backend (all cores): forward
+ * One training-time palettization (DKM) step of one weight on {@code backend} (java: all cores): forward
  * (soft-palettized weight out) and backward (gradient of the weight from the gradient of the output),
  * per-tensor LUT, {@code bits} bits, seed 004's defaults (3 k-means iterations). The weight is
  * {@code size} elements in rows of 4096, off-heap; output and gradients live next to it in the
@@ -42,6 +44,10 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>The arrays are off-heap (4 x 2 GiB at 1 Gi fp16), so the fork has a small heap and a direct-memory
  * cap of 10 GiB instead: a step that needed a large heap would fail here rather than hide.
+ *
+ * <p>{@code backend=cuda} (or opencl) runs the same step through that backend's DKM kernels, for a GPU
+ * machine (benchmarks/gpu/check's dkm phase); it fails in setup with the probe's reason where the backend
+ * is not usable.
  *
  * <p>Run (from the worktree root, after {@code mvn -B -o -q -pl benchmarks -am package -DskipTests}):
  * <pre>
@@ -71,13 +77,17 @@ public class DkmBenchmark {
     @Param({"4"})
     public int bits;
 
+    @Param({"java"})
+    public String backend;
+
     private Arena arena;
     private DType type;
     private MemorySegment w;
     private MemorySegment out;
     private MemorySegment g;
     private MemorySegment gradIn;
-    private JavaDkmPasses passes;
+    private ForkJoinPool backendPool;
+    private Backend passesBackend;
     private DkmWeight dkm;
     private ExecutorService pool;
     private int threads;
@@ -101,9 +111,11 @@ public class DkmBenchmark {
         gradIn = arena.allocate(bytes, 64);
         DkmInputs.weights(w, type, COLS, 11);
         DkmInputs.gradients(g, type, 12);
-        passes = new JavaDkmPasses(threads);
+        backendPool = new ForkJoinPool(threads);
+        BackendRegistry registry = BackendRegistry.discover();
+        passesBackend = registry.create(registry.choose(backend, null), backendPool);
         pool = Executors.newFixedThreadPool(threads);
-        dkm = new DkmWeight("bench.weight", new long[] {size / COLS, COLS}, DkmSpec.defaults(bits), passes);
+        dkm = new DkmWeight("bench.weight", new long[] {size / COLS, COLS}, DkmSpec.defaults(bits), passesBackend.dkmPasses());
         // The first step also picks the initial centroids (k-means++): measured steps are steady-state ones.
         step();
         String taken = dkm.stats().route();
@@ -114,7 +126,8 @@ public class DkmBenchmark {
 
     @TearDown
     public void tearDown() {
-        passes.close();
+        passesBackend.close();
+        backendPool.close();
         pool.shutdownNow();
         arena.close();
     }

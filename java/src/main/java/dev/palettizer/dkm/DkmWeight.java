@@ -41,7 +41,8 @@ import java.util.Objects;
  * binning and one gather pass ({@code dL/dx_i = A[v_i] g_i + B[v_i]}) in backward. Otherwise
  * ("recompute"): T+1 passes each way recompute the attention from (x, C_t) and keep only the k centroids
  * of every iteration. No n x k array exists; memory beyond the caller's arrays is O(P k dim T) plus, on
- * the values route, fixed 65,536-entry tables per partition, allocated once per weight.
+ * the values route, the keys and counts of the distinct values (12 bytes each) kept from forward to backward;
+ * the 65,536-entry tables per partition live only within a call, in a {@link ValueScratch} shared by all weights.
  *
  * <p><b>Options.</b> Honoured: n_bits, add_extra_centroid (k = 2^n + 1 in clustering too; coremltools
  * adds it only at export), cluster_dim (points are cluster_dim consecutive entries along the clustering axis;
@@ -270,13 +271,24 @@ public final class DkmWeight {
             throw new IllegalArgumentException(name + ": weight has " + w.length() + " elements, expected " + layout.elements());
         }
         forwardInput = null;
-        ValueKeys keys = chooseKeys(w, declared);
+        ValueScratch scratch = valuesRouteOpen() ? ValueScratch.borrow(partitions) : null;
+        try {
+            forward(w, out, declared, scratch);
+        } finally {
+            if (scratch != null) {
+                ValueScratch.release(scratch);
+            }
+        }
+    }
+
+    private void forward(DkmData w, DkmData out, ValueKeys declared, ValueScratch scratch) {
+        ValueKeys keys = scratch != null ? chooseKeys(w, declared, scratch) : null;
         if (centroids == null) {
             long bad = passes.firstNonFinite(w);
             if (bad >= 0) {
                 throw nonFinite("weight", w, bad);
             }
-            centroids = initialCentroids(w, keys);
+            centroids = initialCentroids(w, keys, scratch);
         }
         long thisStep = step + 1;
         System.arraycopy(centroids, 0, hist[0], 0, centroids.length);
@@ -297,7 +309,7 @@ public final class DkmWeight {
         for (int t = 1; t <= spec.maxIter(); t++) {
             DkmParams params = params(thisStep, t);
             if (keys != null) {
-                values.sums(params, hist[t - 1], active, sums);
+                values.sums(scratch, params, hist[t - 1], active, sums);
             } else {
                 passes.attentionSums(w, layout, params, hist[t - 1], active, sums);
             }
@@ -328,8 +340,8 @@ public final class DkmWeight {
         // Output: each group of partitions that stopped at the same iteration shares one noise key.
         boolean[] group = new boolean[partitions];
         if (keys != null) {
-            values.apply(iters, thisStep);
-            passes.gatherByValue(w, out, layout, keys, values.table);
+            values.apply(scratch, iters, thisStep);
+            passes.gatherByValue(w, out, layout, keys, scratch.table);
         } else {
             for (int t = 1; t <= spec.maxIter(); t++) {
                 if (selectIteration(iters, t, group)) {
@@ -481,10 +493,11 @@ public final class DkmWeight {
         }
     }
 
-    private ValueKeys chooseKeys(DkmData w, ValueKeys declared) {
-        if (dim != 1 || partitions > MAX_VALUE_PARTITIONS || !valuesRouteAllowed) {
-            return null;
-        }
+    private boolean valuesRouteOpen() {
+        return dim == 1 && partitions <= MAX_VALUE_PARTITIONS && valuesRouteAllowed;
+    }
+
+    private ValueKeys chooseKeys(DkmData w, ValueKeys declared, ValueScratch scratch) {
         if (values == null) {
             values = new ValueTables();
         }
@@ -492,16 +505,16 @@ public final class DkmWeight {
                 : preferredKeys == ValueKeys.BF16 ? new ValueKeys[] {ValueKeys.BF16, ValueKeys.F16}
                 : new ValueKeys[] {ValueKeys.F16, ValueKeys.BF16};
         for (ValueKeys keys : order) {
-            if (passes.countValues(w, layout, keys, values.counts)) {
+            if (passes.countValues(w, layout, keys, scratch.dense)) {
                 preferredKeys = keys;
-                values.collect(keys);
+                values.collect(keys, scratch);
                 return keys;
             }
         }
         return null;
     }
 
-    private double[] initialCentroids(DkmData w, ValueKeys keys) {
+    private double[] initialCentroids(DkmData w, ValueKeys keys, ValueScratch scratch) {
         double[] c = new double[partitions * stride];
         for (int p = 0; p < partitions; p++) {
             float[] pts;
@@ -509,7 +522,7 @@ public final class DkmWeight {
             int n;
             if (keys != null) {
                 n = values.start[p + 1] - values.start[p];
-                pts = Arrays.copyOfRange(values.value, values.start[p], values.start[p + 1]);
+                pts = Arrays.copyOfRange(scratch.value, values.start[p], values.start[p + 1]);
                 wts = Arrays.copyOfRange(values.count, values.start[p], values.start[p + 1]);
             } else {
                 long total = layout.pointsIn(p);
@@ -603,43 +616,56 @@ public final class DkmWeight {
 
     // ---------------------------------------------------------------- uniquified route
 
-    /** The values route's tables: 65,536 entries per partition, allocated once per weight. */
+    /**
+     * The values route's state kept from forward to backward: the distinct keys of each partition and their
+     * counts (12 bytes per distinct value). The dense per-key tables live in a {@link ValueScratch} for one call.
+     */
     private final class ValueTables {
-        final double[] counts = new double[partitions * KEYS];
-        final double[] gsum = new double[partitions * KEYS];
-        final float[] table = new float[partitions * KEYS];
-        final float[] gradA = new float[partitions * KEYS];
-        final float[] gradB = new float[partitions * KEYS];
-        /** Distinct values of each partition in key order: [start[p], start[p+1]). */
-        final int[] key = new int[partitions * KEYS];
-        final float[] value = new float[partitions * KEYS];
-        final double[] count = new double[partitions * KEYS];
+        /** Distinct values of each partition in key order: [start[p], start[p+1]); key includes p * KEYS. */
+        int[] key = new int[0];
+        double[] count = new double[0];
         final int[] start = new int[partitions + 1];
-        final double[] bAcc = new double[KEYS];
         final double[] scratchGrad = new double[stride];
         final double[] one = {1};
         final double[] gv = new double[1];
         final DkmPointMath.Scratch sc = new DkmPointMath.Scratch(k, 1);
         ValueKeys keys;
 
-        void collect(ValueKeys keys) {
+        /** Compacts the counts in s.dense and fills s.value. */
+        void collect(ValueKeys keys, ValueScratch s) {
             this.keys = keys;
+            int total = partitions * KEYS;
             int m = 0;
+            for (int i = 0; i < total; i++) {
+                m += s.dense[i] > 0 ? 1 : 0;
+            }
+            if (key.length != m) {
+                key = new int[m];
+                count = new double[m];
+            }
+            m = 0;
             for (int p = 0; p < partitions; p++) {
                 start[p] = m;
                 for (int v = 0; v < KEYS; v++) {
-                    double n = counts[p * KEYS + v];
+                    double n = s.dense[p * KEYS + v];
                     if (n > 0) {
                         key[m] = p * KEYS + v;
-                        value[m] = keys.value(v);
                         count[m++] = n;
                     }
                 }
             }
             start[partitions] = m;
+            fillValues(s);
         }
 
-        void sums(DkmParams params, double[] cIn, boolean[] active, double[] out) {
+        void fillValues(ValueScratch s) {
+            for (int i = 0; i < start[partitions]; i++) {
+                s.value[i] = keys.value(key[i] & (KEYS - 1));
+            }
+        }
+
+        void sums(ValueScratch s, DkmParams params, double[] cIn, boolean[] active, double[] out) {
+            float[] value = s.value;
             int width = DkmPasses.sumsWidth(params);
             Arrays.fill(out, 0);
             for (int p = 0; p < partitions; p++) {
@@ -660,7 +686,8 @@ public final class DkmWeight {
             }
         }
 
-        void apply(int[] iters, long stepNo) {
+        void apply(ValueScratch s, int[] iters, long stepNo) {
+            float[] value = s.value;
             for (int p = 0; p < partitions; p++) {
                 int t = iters[p];
                 DkmParams params = params(stepNo, t);
@@ -671,12 +698,27 @@ public final class DkmWeight {
                     for (int j = 0; j < k; j++) {
                         v += a[j] * hist[t][p * stride + j];
                     }
-                    table[key[i]] = (float) v;
+                    s.table[key[i]] = (float) v;
                 }
             }
         }
 
         void backward(DkmData w, DkmData g, DkmData gradIn, int[] iters) {
+            ValueScratch s = ValueScratch.borrow(partitions);
+            try {
+                backward(w, g, gradIn, iters, s);
+            } finally {
+                ValueScratch.release(s);
+            }
+        }
+
+        private void backward(DkmData w, DkmData g, DkmData gradIn, int[] iters, ValueScratch s) {
+            double[] gsum = s.dense;
+            float[] gradA = s.table;
+            float[] gradB = s.offset;
+            double[] bAcc = s.bAcc;
+            float[] value = s.value;
+            fillValues(s);
             passes.sumByValue(w, g, layout, keys, gsum);
             for (int p = 0; p < partitions; p++) {
                 for (int i = start[p]; i < start[p + 1]; i++) {

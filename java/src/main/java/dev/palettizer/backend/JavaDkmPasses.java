@@ -11,6 +11,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.IntConsumer;
 
 /**
  * Pure-Java {@link DkmPasses}: the reference the kernels are tested against.
@@ -487,6 +488,16 @@ public final class JavaDkmPasses implements DkmPasses, AutoCloseable {
             }
         }
         return -1;
+    }
+
+    @Override
+    public void forEachBlock(int count, IntConsumer task) {
+        List<Runnable> tasks = new ArrayList<>(count);
+        for (int b = 0; b < count; b++) {
+            int block = b;
+            tasks.add(() -> task.accept(block));
+        }
+        run(tasks, false);
     }
 
     private static void requireScalar(DkmLayout l) {

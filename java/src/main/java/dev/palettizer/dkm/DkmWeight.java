@@ -78,6 +78,9 @@ public final class DkmWeight {
     /** Points per partition the k-means init looks at, at most. */
     public static final int INIT_SAMPLE = 65_536;
     private static final int KEYS = 65_536;
+    /** The values route's table algebra runs in blocks of about this many distinct values, at most MAX_ALGEBRA_BLOCKS. */
+    private static final int ALGEBRA_BLOCK_VALUES = 2048;
+    private static final int MAX_ALGEBRA_BLOCKS = 16;
 
     private final String name;
     private final DkmSpec spec;
@@ -625,11 +628,48 @@ public final class DkmWeight {
         int[] key = new int[0];
         double[] count = new double[0];
         final int[] start = new int[partitions + 1];
-        final double[] scratchGrad = new double[stride];
-        final double[] one = {1};
-        final double[] gv = new double[1];
-        final DkmPointMath.Scratch sc = new DkmPointMath.Scratch(k, 1);
+        final Block[] blocks = new Block[MAX_ALGEBRA_BLOCKS];
         ValueKeys keys;
+
+        /** One block's scratch and its partial of a per-partition reduction. */
+        final class Block {
+            final double[] scratchGrad = new double[stride];
+            final double[] one = {1};
+            final double[] gv = new double[1];
+            final DkmPointMath.Scratch sc = new DkmPointMath.Scratch(k, 1);
+            final double[] partial = new double[Math.max(2 * k + 1, stride)];
+            int from;
+            int to;
+        }
+
+        ValueTables() {
+            for (int b = 0; b < blocks.length; b++) {
+                blocks[b] = new Block();
+            }
+        }
+
+        /** Cuts partition p's values into blocks fixed by their number, sets their ranges and clears partials; returns the count. */
+        int split(int p, int width) {
+            int n = start[p + 1] - start[p];
+            int count = Math.clamp((n + ALGEBRA_BLOCK_VALUES - 1) / ALGEBRA_BLOCK_VALUES, 1, MAX_ALGEBRA_BLOCKS);
+            for (int b = 0; b < count; b++) {
+                Block blk = blocks[b];
+                blk.from = start[p] + (int) ((long) n * b / count);
+                blk.to = start[p] + (int) ((long) n * (b + 1) / count);
+                Arrays.fill(blk.partial, 0, width, 0);
+            }
+            return count;
+        }
+
+        /** Adds the blocks' partials in block order into out[off..off+width). */
+        void combine(int count, int width, double[] out, int off) {
+            for (int b = 0; b < count; b++) {
+                double[] part = blocks[b].partial;
+                for (int x = 0; x < width; x++) {
+                    out[off + x] += part[x];
+                }
+            }
+        }
 
         /** Compacts the counts in s.dense and fills s.value. */
         void collect(ValueKeys keys, ValueScratch s) {
@@ -672,17 +712,23 @@ public final class DkmWeight {
                 if (!active[p]) {
                     continue;
                 }
-                int base = p * width;
-                for (int i = start[p]; i < start[p + 1]; i++) {
-                    double best = DkmPointMath.attention(value, i, cIn, p * stride, params, sc);
-                    double[] a = sc.attentionRow();
-                    double n = count[i];
-                    for (int j = 0; j < k; j++) {
-                        out[base + j] += n * a[j];
-                        out[base + k + j] += n * a[j] * value[i];
+                int co = p * stride;
+                int nb = split(p, width);
+                passes.forEachBlock(nb, b -> {
+                    Block blk = blocks[b];
+                    double[] part = blk.partial;
+                    for (int i = blk.from; i < blk.to; i++) {
+                        double best = DkmPointMath.attention(value, i, cIn, co, params, blk.sc);
+                        double[] a = blk.sc.attentionRow();
+                        double n = count[i];
+                        for (int j = 0; j < k; j++) {
+                            part[j] += n * a[j];
+                            part[k + j] += n * a[j] * value[i];
+                        }
+                        part[width - 1] += n * best;
                     }
-                    out[base + width - 1] += n * best;
-                }
+                });
+                combine(nb, width, out, p * width);
             }
         }
 
@@ -691,15 +737,19 @@ public final class DkmWeight {
             for (int p = 0; p < partitions; p++) {
                 int t = iters[p];
                 DkmParams params = params(stepNo, t);
-                for (int i = start[p]; i < start[p + 1]; i++) {
-                    DkmPointMath.attention(value, i, hist[t - 1], p * stride, params, sc);
-                    double[] a = sc.attentionRow();
-                    double v = 0;
-                    for (int j = 0; j < k; j++) {
-                        v += a[j] * hist[t][p * stride + j];
+                int co = p * stride;
+                passes.forEachBlock(split(p, 0), b -> {
+                    Block blk = blocks[b];
+                    for (int i = blk.from; i < blk.to; i++) {
+                        DkmPointMath.attention(value, i, hist[t - 1], co, params, blk.sc);
+                        double[] a = blk.sc.attentionRow();
+                        double v = 0;
+                        for (int j = 0; j < k; j++) {
+                            v += a[j] * hist[t][co + j];
+                        }
+                        s.table[key[i]] = (float) v;
                     }
-                    s.table[key[i]] = (float) v;
-                }
+                });
             }
         }
 
@@ -732,13 +782,18 @@ public final class DkmWeight {
                 int co = p * stride;
                 DkmParams last = params(stepOfForward, tLast);
                 Arrays.fill(gc, co, co + stride, 0);
-                for (int i = start[p]; i < start[p + 1]; i++) {
-                    DkmPointMath.attention(value, i, hist[tLast - 1], co, last, sc);
-                    double[] a = sc.attentionRow();
-                    for (int j = 0; j < k; j++) {
-                        gc[co + j] += a[j] * gsum[key[i]];
+                int nb = split(p, stride);
+                passes.forEachBlock(nb, b -> {
+                    Block blk = blocks[b];
+                    for (int i = blk.from; i < blk.to; i++) {
+                        DkmPointMath.attention(value, i, hist[tLast - 1], co, last, blk.sc);
+                        double[] a = blk.sc.attentionRow();
+                        for (int j = 0; j < k; j++) {
+                            blk.partial[j] += a[j] * gsum[key[i]];
+                        }
                     }
-                }
+                });
+                combine(nb, stride, gc, co);
                 int n0 = start[p];
                 Arrays.fill(bAcc, 0, start[p + 1] - n0, 0);
                 int tFirst = spec.mode() == DkmMode.HARD ? tLast : 1;
@@ -747,20 +802,29 @@ public final class DkmWeight {
                     updateTerms(t, p, gc);
                     Arrays.fill(gcPrev, co, co + stride, 0);
                     boolean direct = t == tLast;
-                    for (int i = start[p]; i < start[p + 1]; i++) {
-                        DkmPointMath.attention(value, i, hist[t - 1], co, params, sc);
-                        gv[0] = gsum[key[i]];
-                        DkmPointMath.backward(value, i, hist[t - 1], co, direct ? gv : null, 0, hist[t], co, count[i],
-                                e, co, f, p * k, params, sc, gcPrev, co);
-                        DkmPointMath.backward(value, i, hist[t - 1], co, null, 0, hist[t], co, 1,
-                                e, co, f, p * k, params, sc, scratchGrad, 0);
-                        bAcc[i - n0] += sc.pointGradient()[0];
-                        if (direct) {
-                            DkmPointMath.backward(value, i, hist[t - 1], co, one, 0, hist[t], co, 0,
-                                    e, co, f, p * k, params, sc, scratchGrad, 0);
-                            gradA[key[i]] = (float) sc.pointGradient()[0];
+                    int fo = p * k;
+                    double[] cIn = hist[t - 1];
+                    double[] cOut = hist[t];
+                    split(p, stride);
+                    passes.forEachBlock(nb, b -> {
+                        Block blk = blocks[b];
+                        DkmPointMath.Scratch sc = blk.sc;
+                        for (int i = blk.from; i < blk.to; i++) {
+                            DkmPointMath.attention(value, i, cIn, co, params, sc);
+                            blk.gv[0] = gsum[key[i]];
+                            DkmPointMath.backward(value, i, cIn, co, direct ? blk.gv : null, 0, cOut, co, count[i],
+                                    e, co, f, fo, params, sc, blk.partial, 0);
+                            DkmPointMath.backward(value, i, cIn, co, null, 0, cOut, co, 1,
+                                    e, co, f, fo, params, sc, blk.scratchGrad, 0);
+                            bAcc[i - n0] += sc.pointGradient()[0];
+                            if (direct) {
+                                DkmPointMath.backward(value, i, cIn, co, blk.one, 0, cOut, co, 0,
+                                        e, co, f, fo, params, sc, blk.scratchGrad, 0);
+                                gradA[key[i]] = (float) sc.pointGradient()[0];
+                            }
                         }
-                    }
+                    });
+                    combine(nb, stride, gcPrev, co);
                     System.arraycopy(gcPrev, co, gc, co, stride);
                 }
                 for (int i = start[p]; i < start[p + 1]; i++) {

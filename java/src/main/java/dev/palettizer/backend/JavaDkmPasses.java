@@ -70,7 +70,8 @@ public final class JavaDkmPasses implements DkmPasses, AutoCloseable {
         final int[] idx;
         final DkmPointMath.Scratch sc;
         final double[] gv;
-        final double[] partial;
+        /** Grows to the widest reduction asked for, so passes of different widths reuse one worker. */
+        double[] partial;
         /** Keys of a run of 16-bit data (dim 1). */
         final short[] bits = new short[SLICE_POINTS];
         /** Output bits of a run. */
@@ -98,8 +99,17 @@ public final class JavaDkmPasses implements DkmPasses, AutoCloseable {
             counted = 0;
         }
 
-        boolean fits(int k, int dim, int reduction) {
-            return sc.attentionRow().length >= k && gv.length >= dim && partial.length >= reduction;
+        boolean fits(int k, int dim) {
+            return sc.attentionRow().length >= k && gv.length >= dim;
+        }
+
+        /** Zeroes the first {@code reduction} partials, growing the array when it is shorter. */
+        void clearPartial(int reduction) {
+            if (partial.length < reduction) {
+                partial = new double[reduction];
+            } else {
+                Arrays.fill(partial, 0, reduction, 0);
+            }
         }
 
         Worker(int k, int dim, int reduction) {
@@ -177,13 +187,16 @@ public final class JavaDkmPasses implements DkmPasses, AutoCloseable {
     }
 
     private Worker borrow(int k, int dim, int reduction) {
-        for (Worker wk; (wk = spare.poll()) != null; ) {
-            if (wk.fits(k, dim, reduction)) {
-                Arrays.fill(wk.partial, 0, reduction, 0);
-                return wk;
-            }
+        Worker wk = spare.poll();
+        if (wk == null) {
+            return new Worker(k, dim, reduction);
         }
-        return new Worker(k, dim, reduction);
+        if (!wk.fits(k, dim)) {
+            // Replaced by one that fits both uses, so alternating passes stop reallocating after one round.
+            return new Worker(Math.max(k, wk.sc.attentionRow().length), Math.max(dim, wk.gv.length), Math.max(reduction, wk.partial.length));
+        }
+        wk.clearPartial(reduction);
+        return wk;
     }
 
     private static boolean confined(DkmData data) {

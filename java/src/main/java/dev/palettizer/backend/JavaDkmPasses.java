@@ -22,6 +22,10 @@ import java.util.function.IntConsumer;
  * Each block sums its points in order into its own partial array, in double; the partials are then added
  * in block order. The result is therefore the same bits for any number of threads.
  *
+ * <p>The per-value passes over F16/BF16 segments whose type is the key type read the stored 16-bit patterns as
+ * the keys (bulk copies, counts in int per block): the same keys as {@link ValueKeys#key} of the decoded
+ * floats, without the float round trip and exactness check per element.
+ *
  * <p>Thread-safe: calls may come from several threads at once (each block has its own buffers).
  * Close it to stop its worker threads. Segments of a confined arena can only be touched by their owner,
  * so a pass over one runs all its blocks on the calling thread (same bits, one core): use a shared or
@@ -187,6 +191,18 @@ public final class JavaDkmPasses implements DkmPasses, AutoCloseable {
     }
 
     private Worker borrow(int k, int dim, int reduction) {
+        // The smallest spare that fits: a narrow pass (up to MAX_BLOCKS workers) leaves the wide partials of
+        // the 65,536-wide passes alone, so only as many workers grow wide as wide passes use at once.
+        Worker best = null;
+        for (Worker wk : spare) {
+            if (wk.fits(k, dim) && wk.partial.length >= reduction && (best == null || wk.partial.length < best.partial.length)) {
+                best = wk;
+            }
+        }
+        if (best != null && spare.remove(best)) {
+            best.clearPartial(reduction);
+            return best;
+        }
         Worker wk = spare.poll();
         if (wk == null) {
             return new Worker(k, dim, reduction);

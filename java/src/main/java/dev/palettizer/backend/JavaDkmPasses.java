@@ -193,15 +193,12 @@ public final class JavaDkmPasses implements DkmPasses, AutoCloseable {
     private Worker borrow(int k, int dim, int reduction) {
         // The smallest spare that fits: a narrow pass (up to MAX_BLOCKS workers) leaves the wide partials of
         // the 65,536-wide passes alone, so only as many workers grow wide as wide passes use at once.
-        Worker best = null;
-        for (Worker wk : spare) {
-            if (wk.fits(k, dim) && wk.partial.length >= reduction && (best == null || wk.partial.length < best.partial.length)) {
-                best = wk;
+        // Another thread may take the chosen one first: choose again rather than grow a narrow one.
+        for (Worker best = smallestFitting(k, dim, reduction); best != null; best = smallestFitting(k, dim, reduction)) {
+            if (spare.remove(best)) {
+                best.clearPartial(reduction);
+                return best;
             }
-        }
-        if (best != null && spare.remove(best)) {
-            best.clearPartial(reduction);
-            return best;
         }
         Worker wk = spare.poll();
         if (wk == null) {
@@ -213,6 +210,16 @@ public final class JavaDkmPasses implements DkmPasses, AutoCloseable {
         }
         wk.clearPartial(reduction);
         return wk;
+    }
+
+    private Worker smallestFitting(int k, int dim, int reduction) {
+        Worker best = null;
+        for (Worker wk : spare) {
+            if (wk.fits(k, dim) && wk.partial.length >= reduction && (best == null || wk.partial.length < best.partial.length)) {
+                best = wk;
+            }
+        }
+        return best;
     }
 
     private static boolean confined(DkmData data) {

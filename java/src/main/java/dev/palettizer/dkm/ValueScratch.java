@@ -5,7 +5,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 /**
  * Dense 65,536-entry-per-partition tables of the values route, needed only within one forward or backward
  * call: borrowed from a process-wide pool and returned at the end of the call, so a model's weights share
- * as many sets as calls run at once (about 1.4 MiB each for one partition) instead of keeping one per weight.
+ * as many sets as calls run at once (1.75 MiB each for one partition) instead of keeping one per weight.
  * Thread-safe: a set is used by one call at a time. Entries of keys a call did not write hold stale values
  * of an earlier call; the passes read only keys present in the weight, which that call wrote.
  */

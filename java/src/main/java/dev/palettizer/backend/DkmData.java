@@ -27,6 +27,24 @@ public sealed interface DkmData {
     /** Writes {@code src[srcOff + i*srcStride]} to {@code len} consecutive elements from {@code from}. */
     void write(long from, int len, float[] src, int srcOff, int srcStride);
 
+    /**
+     * F16 or BF16 when the elements are stored as those 16-bit patterns, else null: the per-value passes
+     * then use the patterns as keys and copy table bits, with no float round trip per element.
+     */
+    default DType bitsType() {
+        return null;
+    }
+
+    /** Reads the 16-bit patterns of {@code len} elements from {@code from}; only when {@link #bitsType()} is not null. */
+    default void readBits(long from, int len, short[] dst) {
+        throw new IllegalStateException("DKM data of 32-bit floats has no 16-bit patterns to read");
+    }
+
+    /** Writes {@code len} 16-bit patterns from {@code from}; only when {@link #bitsType()} is not null. */
+    default void writeBits(long from, int len, short[] src) {
+        throw new IllegalStateException("DKM data of 32-bit floats has no 16-bit patterns to write");
+    }
+
     static DkmData of(float[] array) {
         return new Heap(Objects.requireNonNull(array, "array"));
     }
@@ -87,6 +105,29 @@ public sealed interface DkmData {
         @Override
         public boolean threadConfined() {
             return !segment.isAccessibleBy(OTHER);
+        }
+
+        @Override
+        public DType bitsType() {
+            return type == DType.F32 ? null : type;
+        }
+
+        @Override
+        public void readBits(long from, int len, short[] dst) {
+            requireBits();
+            MemorySegment.copy(segment, U16, from * 2, dst, 0, len);
+        }
+
+        @Override
+        public void writeBits(long from, int len, short[] src) {
+            requireBits();
+            MemorySegment.copy(src, 0, segment, U16, from * 2, len);
+        }
+
+        private void requireBits() {
+            if (type == DType.F32) {
+                throw new IllegalStateException("DKM data of F32 has no 16-bit patterns");
+            }
         }
 
         @Override

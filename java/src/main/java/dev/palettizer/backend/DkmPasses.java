@@ -3,6 +3,7 @@ package dev.palettizer.backend;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.function.IntConsumer;
 
 /**
  * The per-element passes of training-time DKM palettization (the engine in {@code dev.palettizer.dkm}
@@ -55,6 +56,17 @@ public interface DkmPasses {
 
     /** Index of the first element that is NaN or infinite, or -1. */
     long firstNonFinite(DkmData data);
+
+    /**
+     * Runs {@code task.accept(b)} for every b in [0, count), possibly in parallel, and returns when all are
+     * done: for the engine's per-value table algebra, which cuts its work into blocks fixed by the data (never
+     * by the thread count) and adds their partials in block order, so the bits do not depend on this method.
+     */
+    default void forEachBlock(int count, IntConsumer task) {
+        for (int b = 0; b < count; b++) {
+            task.accept(b);
+        }
+    }
 
     /** The 16-bit patterns that key per-value tables. */
     enum ValueKeys {

@@ -1,5 +1,7 @@
 package dev.palettizer.backend;
 
+import dev.palettizer.model.DType;
+import dev.palettizer.model.Floats;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -9,6 +11,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.IntConsumer;
 
 /**
  * Pure-Java {@link DkmPasses}: the reference the kernels are tested against.
@@ -18,6 +21,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@link #MAX_BLOCKS}, and at most about 2^20 partial doubles in all), never on the thread count.
  * Each block sums its points in order into its own partial array, in double; the partials are then added
  * in block order. The result is therefore the same bits for any number of threads.
+ *
+ * <p>The per-value passes over F16/BF16 segments whose type is the key type read the stored 16-bit patterns as
+ * the keys (bulk copies, counts in int per block): the same keys as {@link ValueKeys#key} of the decoded
+ * floats, without the float round trip and exactness check per element.
  *
  * <p>Thread-safe: calls may come from several threads at once (each block has its own buffers).
  * Close it to stop its worker threads. Segments of a confined arena can only be touched by their owner,
@@ -67,10 +74,46 @@ public final class JavaDkmPasses implements DkmPasses, AutoCloseable {
         final int[] idx;
         final DkmPointMath.Scratch sc;
         final double[] gv;
-        final double[] partial;
+        /** Grows to the widest reduction asked for, so passes of different widths reuse one worker. */
+        double[] partial;
+        /** Keys of a run of 16-bit data (dim 1). */
+        final short[] bits = new short[SLICE_POINTS];
+        /** Output bits of a run. */
+        final short[] outBits = new short[SLICE_POINTS];
+        /** Counts of the bits route, folded into partial before they could overflow; allocated on first use. */
+        int[] counts;
+        long counted;
 
-        boolean fits(int k, int dim, int reduction) {
-            return sc.attentionRow().length >= k && gv.length >= dim && partial.length >= reduction;
+        int[] counts(int reduction) {
+            if (counts == null || counts.length < reduction) {
+                counts = new int[reduction];
+            }
+            return counts;
+        }
+
+        /** Adds the int counts into partial and clears them. */
+        void foldCounts() {
+            if (counted == 0) {
+                return;
+            }
+            for (int i = 0; i < counts.length; i++) {
+                partial[i] += counts[i];
+                counts[i] = 0;
+            }
+            counted = 0;
+        }
+
+        boolean fits(int k, int dim) {
+            return sc.attentionRow().length >= k && gv.length >= dim;
+        }
+
+        /** Zeroes the first {@code reduction} partials, growing the array when it is shorter. */
+        void clearPartial(int reduction) {
+            if (partial.length < reduction) {
+                partial = new double[reduction];
+            } else {
+                Arrays.fill(partial, 0, reduction, 0);
+            }
         }
 
         Worker(int k, int dim, int reduction) {
@@ -91,6 +134,12 @@ public final class JavaDkmPasses implements DkmPasses, AutoCloseable {
 
     private void walk(DkmLayout l, int k, int reduction, double[] result, DkmData load, DkmData loadG, boolean writeConfined,
                       AtomicBoolean stop, RunBody body) {
+        walk(l, k, reduction, result, load, false, loadG, writeConfined, stop, body);
+    }
+
+    /** With {@code loadBits} (dim 1, 16-bit load), load's patterns go to {@code wk.bits} instead of {@code wk.x}. */
+    private void walk(DkmLayout l, int k, int reduction, double[] result, DkmData load, boolean loadBits, DkmData loadG,
+                      boolean writeConfined, AtomicBoolean stop, RunBody body) {
         long points = l.points();
         long slices = (points + SLICE_POINTS - 1) / SLICE_POINTS;
         int blocks = blocks(points, reduction);
@@ -112,7 +161,9 @@ public final class JavaDkmPasses implements DkmPasses, AutoCloseable {
                         int len = (int) Math.min(qEnd - q, l.inner() - r);
                         long e0 = u * l.dim() * l.inner() + r;
                         for (int d = 0; d < l.dim(); d++) {
-                            if (load != null) {
+                            if (loadBits) {
+                                load.readBits(e0, len, wk.bits);
+                            } else if (load != null) {
                                 load.read(e0 + d * l.inner(), len, wk.x, d, l.dim());
                             }
                             if (loadG != null) {
@@ -123,6 +174,7 @@ public final class JavaDkmPasses implements DkmPasses, AutoCloseable {
                         q += len;
                     }
                 }
+                wk.foldCounts();
             });
         }
         boolean confined = confined(load) || confined(loadG) || writeConfined;
@@ -148,13 +200,35 @@ public final class JavaDkmPasses implements DkmPasses, AutoCloseable {
     }
 
     private Worker borrow(int k, int dim, int reduction) {
-        for (Worker wk; (wk = spare.poll()) != null; ) {
-            if (wk.fits(k, dim, reduction)) {
-                Arrays.fill(wk.partial, 0, reduction, 0);
-                return wk;
+        // The smallest spare that fits: a narrow pass (up to MAX_BLOCKS workers) leaves the wide partials of
+        // the 65,536-wide passes alone, so only as many workers grow wide as wide passes use at once.
+        // Another thread may take the chosen one first: choose again rather than grow a narrow one.
+        for (Worker best = smallestFitting(k, dim, reduction); best != null; best = smallestFitting(k, dim, reduction)) {
+            if (spare.remove(best)) {
+                best.clearPartial(reduction);
+                return best;
             }
         }
-        return new Worker(k, dim, reduction);
+        Worker wk = spare.poll();
+        if (wk == null) {
+            return new Worker(k, dim, reduction);
+        }
+        if (!wk.fits(k, dim)) {
+            // Replaced by one that fits both uses, so alternating passes stop reallocating after one round.
+            return new Worker(Math.max(k, wk.sc.attentionRow().length), Math.max(dim, wk.gv.length), Math.max(reduction, wk.partial.length));
+        }
+        wk.clearPartial(reduction);
+        return wk;
+    }
+
+    private Worker smallestFitting(int k, int dim, int reduction) {
+        Worker best = null;
+        for (Worker wk : spare) {
+            if (wk.fits(k, dim) && wk.partial.length >= reduction && (best == null || wk.partial.length < best.partial.length)) {
+                best = wk;
+            }
+        }
+        return best;
     }
 
     private static boolean confined(DkmData data) {
@@ -302,11 +376,38 @@ public final class JavaDkmPasses implements DkmPasses, AutoCloseable {
         });
     }
 
+    /** Whether w's stored 16-bit patterns are its keys: then a pass reads them as keys, with no float round trip. */
+    private static boolean keyedByBits(DkmData w, ValueKeys keys) {
+        DType t = w.bitsType();
+        return t == DType.F16 && keys == ValueKeys.F16 || t == DType.BF16 && keys == ValueKeys.BF16;
+    }
+
+    /** Points a block counts in int before folding into double: far below int overflow. */
+    private static final long FOLD_POINTS = 1L << 30;
+
     @Override
     public boolean countValues(DkmData w, DkmLayout l, ValueKeys keys, double[] counts) {
         requireScalar(l);
+        int reduction = 65536 * l.partitions();
+        if (keyedByBits(w, keys)) {
+            // Every pattern is a key (non-finite ones are refused by the engine's inertia check); int counts
+            // are exact and added into the block's double partial, so the result equals counting in double.
+            walk(l, 1, reduction, counts, w, true, null, false, null, (wk, part, e0, len) -> {
+                int[] c = wk.counts(reduction);
+                int base = part * 65536;
+                short[] bits = wk.bits;
+                for (int i = 0; i < len; i++) {
+                    c[base + (bits[i] & 0xffff)]++;
+                }
+                wk.counted += len;
+                if (wk.counted >= FOLD_POINTS) {
+                    wk.foldCounts();
+                }
+            });
+            return true;
+        }
         AtomicBoolean failed = new AtomicBoolean();
-        walk(l, 1, 65536 * l.partitions(), counts, w, null, false, failed, (wk, part, e0, len) -> {
+        walk(l, 1, reduction, counts, w, null, false, failed, (wk, part, e0, len) -> {
             int base = part * 65536;
             for (int i = 0; i < len; i++) {
                 int key = keys.key(wk.x[i]);
@@ -323,10 +424,19 @@ public final class JavaDkmPasses implements DkmPasses, AutoCloseable {
     @Override
     public void sumByValue(DkmData w, DkmData g, DkmLayout l, ValueKeys keys, double[] sums) {
         requireScalar(l);
-        walk(l, 1, 65536 * l.partitions(), sums, w, g, false, null, (wk, part, e0, len) -> {
+        boolean raw = keyedByBits(w, keys);
+        walk(l, 1, 65536 * l.partitions(), sums, w, raw, g, false, null, (wk, part, e0, len) -> {
             int base = part * 65536;
-            for (int i = 0; i < len; i++) {
-                wk.partial[base + keys.key(wk.x[i])] += wk.g[i];
+            double[] partial = wk.partial;
+            if (raw) {
+                short[] bits = wk.bits;
+                for (int i = 0; i < len; i++) {
+                    partial[base + (bits[i] & 0xffff)] += wk.g[i];
+                }
+            } else {
+                for (int i = 0; i < len; i++) {
+                    partial[base + keys.key(wk.x[i])] += wk.g[i];
+                }
             }
         });
     }
@@ -334,10 +444,29 @@ public final class JavaDkmPasses implements DkmPasses, AutoCloseable {
     @Override
     public void gatherByValue(DkmData w, DkmData out, DkmLayout l, ValueKeys keys, float[] table) {
         requireScalar(l);
-        walk(l, 1, 0, null, w, null, confined(out), null, (wk, part, e0, len) -> {
+        boolean raw = keyedByBits(w, keys);
+        DType outBits = out.bitsType();
+        if (raw && outBits != null) {
+            // The output conversion of each table entry, once per call instead of once per element: same bits.
+            short[] table16 = new short[table.length];
+            for (int i = 0; i < table.length; i++) {
+                table16[i] = outBits == DType.F16 ? Float.floatToFloat16(table[i]) : Floats.toBf16(table[i]);
+            }
+            walk(l, 1, 0, null, w, true, null, confined(out), null, (wk, part, e0, len) -> {
+                int base = part * 65536;
+                short[] bits = wk.bits;
+                short[] o = wk.outBits;
+                for (int i = 0; i < len; i++) {
+                    o[i] = table16[base + (bits[i] & 0xffff)];
+                }
+                out.writeBits(e0, len, o);
+            });
+            return;
+        }
+        walk(l, 1, 0, null, w, raw, null, confined(out), null, (wk, part, e0, len) -> {
             int base = part * 65536;
             for (int i = 0; i < len; i++) {
-                wk.out[i] = table[base + keys.key(wk.x[i])];
+                wk.out[i] = table[base + (raw ? wk.bits[i] & 0xffff : keys.key(wk.x[i]))];
             }
             out.write(e0, len, wk.out, 0, 1);
         });
@@ -346,10 +475,11 @@ public final class JavaDkmPasses implements DkmPasses, AutoCloseable {
     @Override
     public void gatherGradientByValue(DkmData w, DkmData g, DkmData gradIn, DkmLayout l, ValueKeys keys, float[] a, float[] b) {
         requireScalar(l);
-        walk(l, 1, 0, null, w, g, confined(gradIn), null, (wk, part, e0, len) -> {
+        boolean raw = keyedByBits(w, keys);
+        walk(l, 1, 0, null, w, raw, g, confined(gradIn), null, (wk, part, e0, len) -> {
             int base = part * 65536;
             for (int i = 0; i < len; i++) {
-                int key = base + keys.key(wk.x[i]);
+                int key = base + (raw ? wk.bits[i] & 0xffff : keys.key(wk.x[i]));
                 wk.out[i] = a[key] * wk.g[i] + b[key];
             }
             gradIn.write(e0, len, wk.out, 0, 1);
@@ -403,6 +533,16 @@ public final class JavaDkmPasses implements DkmPasses, AutoCloseable {
             }
         }
         return -1;
+    }
+
+    @Override
+    public void forEachBlock(int count, IntConsumer task) {
+        List<Runnable> tasks = new ArrayList<>(count);
+        for (int b = 0; b < count; b++) {
+            int block = b;
+            tasks.add(() -> task.accept(block));
+        }
+        run(tasks, false);
     }
 
     private static void requireScalar(DkmLayout l) {

@@ -41,7 +41,8 @@ import java.util.Objects;
  * binning and one gather pass ({@code dL/dx_i = A[v_i] g_i + B[v_i]}) in backward. Otherwise
  * ("recompute"): T+1 passes each way recompute the attention from (x, C_t) and keep only the k centroids
  * of every iteration. No n x k array exists; memory beyond the caller's arrays is O(P k dim T) plus, on
- * the values route, fixed 65,536-entry tables per partition, allocated once per weight.
+ * the values route, the keys and counts of the distinct values (12 bytes each) kept from forward to backward;
+ * the 65,536-entry tables per partition live only within a call, in a {@link ValueScratch} shared by all weights.
  *
  * <p><b>Options.</b> Honoured: n_bits, add_extra_centroid (k = 2^n + 1 in clustering too; coremltools
  * adds it only at export), cluster_dim (points are cluster_dim consecutive entries along the clustering axis;
@@ -77,6 +78,9 @@ public final class DkmWeight {
     /** Points per partition the k-means init looks at, at most. */
     public static final int INIT_SAMPLE = 65_536;
     private static final int KEYS = 65_536;
+    /** The values route's table algebra runs in blocks of about this many distinct values, at most MAX_ALGEBRA_BLOCKS. */
+    private static final int ALGEBRA_BLOCK_VALUES = 2048;
+    private static final int MAX_ALGEBRA_BLOCKS = 16;
 
     private final String name;
     private final DkmSpec spec;
@@ -270,13 +274,24 @@ public final class DkmWeight {
             throw new IllegalArgumentException(name + ": weight has " + w.length() + " elements, expected " + layout.elements());
         }
         forwardInput = null;
-        ValueKeys keys = chooseKeys(w, declared);
+        ValueScratch scratch = valuesRouteOpen() ? ValueScratch.borrow(partitions) : null;
+        try {
+            forward(w, out, declared, scratch);
+        } finally {
+            if (scratch != null) {
+                ValueScratch.release(scratch);
+            }
+        }
+    }
+
+    private void forward(DkmData w, DkmData out, ValueKeys declared, ValueScratch scratch) {
+        ValueKeys keys = scratch != null ? chooseKeys(w, declared, scratch) : null;
         if (centroids == null) {
             long bad = passes.firstNonFinite(w);
             if (bad >= 0) {
                 throw nonFinite("weight", w, bad);
             }
-            centroids = initialCentroids(w, keys);
+            centroids = initialCentroids(w, keys, scratch);
         }
         long thisStep = step + 1;
         System.arraycopy(centroids, 0, hist[0], 0, centroids.length);
@@ -297,7 +312,7 @@ public final class DkmWeight {
         for (int t = 1; t <= spec.maxIter(); t++) {
             DkmParams params = params(thisStep, t);
             if (keys != null) {
-                values.sums(params, hist[t - 1], active, sums);
+                values.sums(scratch, params, hist[t - 1], active, sums);
             } else {
                 passes.attentionSums(w, layout, params, hist[t - 1], active, sums);
             }
@@ -328,8 +343,8 @@ public final class DkmWeight {
         // Output: each group of partitions that stopped at the same iteration shares one noise key.
         boolean[] group = new boolean[partitions];
         if (keys != null) {
-            values.apply(iters, thisStep);
-            passes.gatherByValue(w, out, layout, keys, values.table);
+            values.apply(scratch, iters, thisStep);
+            passes.gatherByValue(w, out, layout, keys, scratch.table);
         } else {
             for (int t = 1; t <= spec.maxIter(); t++) {
                 if (selectIteration(iters, t, group)) {
@@ -481,10 +496,11 @@ public final class DkmWeight {
         }
     }
 
-    private ValueKeys chooseKeys(DkmData w, ValueKeys declared) {
-        if (dim != 1 || partitions > MAX_VALUE_PARTITIONS || !valuesRouteAllowed) {
-            return null;
-        }
+    private boolean valuesRouteOpen() {
+        return dim == 1 && partitions <= MAX_VALUE_PARTITIONS && valuesRouteAllowed;
+    }
+
+    private ValueKeys chooseKeys(DkmData w, ValueKeys declared, ValueScratch scratch) {
         if (values == null) {
             values = new ValueTables();
         }
@@ -492,16 +508,16 @@ public final class DkmWeight {
                 : preferredKeys == ValueKeys.BF16 ? new ValueKeys[] {ValueKeys.BF16, ValueKeys.F16}
                 : new ValueKeys[] {ValueKeys.F16, ValueKeys.BF16};
         for (ValueKeys keys : order) {
-            if (passes.countValues(w, layout, keys, values.counts)) {
+            if (passes.countValues(w, layout, keys, scratch.dense)) {
                 preferredKeys = keys;
-                values.collect(keys);
+                values.collect(keys, scratch);
                 return keys;
             }
         }
         return null;
     }
 
-    private double[] initialCentroids(DkmData w, ValueKeys keys) {
+    private double[] initialCentroids(DkmData w, ValueKeys keys, ValueScratch scratch) {
         double[] c = new double[partitions * stride];
         for (int p = 0; p < partitions; p++) {
             float[] pts;
@@ -509,7 +525,7 @@ public final class DkmWeight {
             int n;
             if (keys != null) {
                 n = values.start[p + 1] - values.start[p];
-                pts = Arrays.copyOfRange(values.value, values.start[p], values.start[p + 1]);
+                pts = Arrays.copyOfRange(scratch.value, values.start[p], values.start[p + 1]);
                 wts = Arrays.copyOfRange(values.count, values.start[p], values.start[p + 1]);
             } else {
                 long total = layout.pointsIn(p);
@@ -603,80 +619,156 @@ public final class DkmWeight {
 
     // ---------------------------------------------------------------- uniquified route
 
-    /** The values route's tables: 65,536 entries per partition, allocated once per weight. */
+    /**
+     * The values route's state kept from forward to backward: the distinct keys of each partition and their
+     * counts (12 bytes per distinct value). The dense per-key tables live in a {@link ValueScratch} for one call.
+     */
     private final class ValueTables {
-        final double[] counts = new double[partitions * KEYS];
-        final double[] gsum = new double[partitions * KEYS];
-        final float[] table = new float[partitions * KEYS];
-        final float[] gradA = new float[partitions * KEYS];
-        final float[] gradB = new float[partitions * KEYS];
-        /** Distinct values of each partition in key order: [start[p], start[p+1]). */
-        final int[] key = new int[partitions * KEYS];
-        final float[] value = new float[partitions * KEYS];
-        final double[] count = new double[partitions * KEYS];
+        /** Distinct values of each partition in key order: [start[p], start[p+1]); key includes p * KEYS. */
+        int[] key = new int[0];
+        double[] count = new double[0];
         final int[] start = new int[partitions + 1];
-        final double[] bAcc = new double[KEYS];
-        final double[] scratchGrad = new double[stride];
-        final double[] one = {1};
-        final double[] gv = new double[1];
-        final DkmPointMath.Scratch sc = new DkmPointMath.Scratch(k, 1);
+        final Block[] blocks = new Block[MAX_ALGEBRA_BLOCKS];
         ValueKeys keys;
 
-        void collect(ValueKeys keys) {
+        /** One block's scratch and its partial of a per-partition reduction. */
+        final class Block {
+            final double[] scratchGrad = new double[stride];
+            final double[] one = {1};
+            final double[] gv = new double[1];
+            final DkmPointMath.Scratch sc = new DkmPointMath.Scratch(k, 1);
+            final double[] partial = new double[Math.max(2 * k + 1, stride)];
+            int from;
+            int to;
+        }
+
+        ValueTables() {
+            for (int b = 0; b < blocks.length; b++) {
+                blocks[b] = new Block();
+            }
+        }
+
+        /** Cuts partition p's values into blocks fixed by their number, sets their ranges and clears partials; returns the count. */
+        int split(int p, int width) {
+            int n = start[p + 1] - start[p];
+            int count = Math.clamp((n + ALGEBRA_BLOCK_VALUES - 1) / ALGEBRA_BLOCK_VALUES, 1, MAX_ALGEBRA_BLOCKS);
+            for (int b = 0; b < count; b++) {
+                Block blk = blocks[b];
+                blk.from = start[p] + (int) ((long) n * b / count);
+                blk.to = start[p] + (int) ((long) n * (b + 1) / count);
+                Arrays.fill(blk.partial, 0, width, 0);
+            }
+            return count;
+        }
+
+        /** Adds the blocks' partials in block order into out[off..off+width). */
+        void combine(int count, int width, double[] out, int off) {
+            for (int b = 0; b < count; b++) {
+                double[] part = blocks[b].partial;
+                for (int x = 0; x < width; x++) {
+                    out[off + x] += part[x];
+                }
+            }
+        }
+
+        /** Compacts the counts in s.dense and fills s.value. */
+        void collect(ValueKeys keys, ValueScratch s) {
             this.keys = keys;
+            int total = partitions * KEYS;
             int m = 0;
+            for (int i = 0; i < total; i++) {
+                m += s.dense[i] > 0 ? 1 : 0;
+            }
+            if (key.length != m) {
+                key = new int[m];
+                count = new double[m];
+            }
+            m = 0;
             for (int p = 0; p < partitions; p++) {
                 start[p] = m;
                 for (int v = 0; v < KEYS; v++) {
-                    double n = counts[p * KEYS + v];
+                    double n = s.dense[p * KEYS + v];
                     if (n > 0) {
                         key[m] = p * KEYS + v;
-                        value[m] = keys.value(v);
                         count[m++] = n;
                     }
                 }
             }
             start[partitions] = m;
+            fillValues(s);
         }
 
-        void sums(DkmParams params, double[] cIn, boolean[] active, double[] out) {
+        void fillValues(ValueScratch s) {
+            for (int i = 0; i < start[partitions]; i++) {
+                s.value[i] = keys.value(key[i] & (KEYS - 1));
+            }
+        }
+
+        void sums(ValueScratch s, DkmParams params, double[] cIn, boolean[] active, double[] out) {
+            float[] value = s.value;
             int width = DkmPasses.sumsWidth(params);
             Arrays.fill(out, 0);
             for (int p = 0; p < partitions; p++) {
                 if (!active[p]) {
                     continue;
                 }
-                int base = p * width;
-                for (int i = start[p]; i < start[p + 1]; i++) {
-                    double best = DkmPointMath.attention(value, i, cIn, p * stride, params, sc);
-                    double[] a = sc.attentionRow();
-                    double n = count[i];
-                    for (int j = 0; j < k; j++) {
-                        out[base + j] += n * a[j];
-                        out[base + k + j] += n * a[j] * value[i];
+                int co = p * stride;
+                int nb = split(p, width);
+                passes.forEachBlock(nb, b -> {
+                    Block blk = blocks[b];
+                    double[] part = blk.partial;
+                    for (int i = blk.from; i < blk.to; i++) {
+                        double best = DkmPointMath.attention(value, i, cIn, co, params, blk.sc);
+                        double[] a = blk.sc.attentionRow();
+                        double n = count[i];
+                        for (int j = 0; j < k; j++) {
+                            part[j] += n * a[j];
+                            part[k + j] += n * a[j] * value[i];
+                        }
+                        part[width - 1] += n * best;
                     }
-                    out[base + width - 1] += n * best;
-                }
+                });
+                combine(nb, width, out, p * width);
             }
         }
 
-        void apply(int[] iters, long stepNo) {
+        void apply(ValueScratch s, int[] iters, long stepNo) {
+            float[] value = s.value;
             for (int p = 0; p < partitions; p++) {
                 int t = iters[p];
                 DkmParams params = params(stepNo, t);
-                for (int i = start[p]; i < start[p + 1]; i++) {
-                    DkmPointMath.attention(value, i, hist[t - 1], p * stride, params, sc);
-                    double[] a = sc.attentionRow();
-                    double v = 0;
-                    for (int j = 0; j < k; j++) {
-                        v += a[j] * hist[t][p * stride + j];
+                int co = p * stride;
+                passes.forEachBlock(split(p, 0), b -> {
+                    Block blk = blocks[b];
+                    for (int i = blk.from; i < blk.to; i++) {
+                        DkmPointMath.attention(value, i, hist[t - 1], co, params, blk.sc);
+                        double[] a = blk.sc.attentionRow();
+                        double v = 0;
+                        for (int j = 0; j < k; j++) {
+                            v += a[j] * hist[t][co + j];
+                        }
+                        s.table[key[i]] = (float) v;
                     }
-                    table[key[i]] = (float) v;
-                }
+                });
             }
         }
 
         void backward(DkmData w, DkmData g, DkmData gradIn, int[] iters) {
+            ValueScratch s = ValueScratch.borrow(partitions);
+            try {
+                backward(w, g, gradIn, iters, s);
+            } finally {
+                ValueScratch.release(s);
+            }
+        }
+
+        private void backward(DkmData w, DkmData g, DkmData gradIn, int[] iters, ValueScratch s) {
+            double[] gsum = s.dense;
+            float[] gradA = s.table;
+            float[] gradB = s.offset;
+            double[] bAcc = s.bAcc;
+            float[] value = s.value;
+            fillValues(s);
             passes.sumByValue(w, g, layout, keys, gsum);
             for (int p = 0; p < partitions; p++) {
                 for (int i = start[p]; i < start[p + 1]; i++) {
@@ -690,13 +782,18 @@ public final class DkmWeight {
                 int co = p * stride;
                 DkmParams last = params(stepOfForward, tLast);
                 Arrays.fill(gc, co, co + stride, 0);
-                for (int i = start[p]; i < start[p + 1]; i++) {
-                    DkmPointMath.attention(value, i, hist[tLast - 1], co, last, sc);
-                    double[] a = sc.attentionRow();
-                    for (int j = 0; j < k; j++) {
-                        gc[co + j] += a[j] * gsum[key[i]];
+                int nb = split(p, stride);
+                passes.forEachBlock(nb, b -> {
+                    Block blk = blocks[b];
+                    for (int i = blk.from; i < blk.to; i++) {
+                        DkmPointMath.attention(value, i, hist[tLast - 1], co, last, blk.sc);
+                        double[] a = blk.sc.attentionRow();
+                        for (int j = 0; j < k; j++) {
+                            blk.partial[j] += a[j] * gsum[key[i]];
+                        }
                     }
-                }
+                });
+                combine(nb, stride, gc, co);
                 int n0 = start[p];
                 Arrays.fill(bAcc, 0, start[p + 1] - n0, 0);
                 int tFirst = spec.mode() == DkmMode.HARD ? tLast : 1;
@@ -705,20 +802,29 @@ public final class DkmWeight {
                     updateTerms(t, p, gc);
                     Arrays.fill(gcPrev, co, co + stride, 0);
                     boolean direct = t == tLast;
-                    for (int i = start[p]; i < start[p + 1]; i++) {
-                        DkmPointMath.attention(value, i, hist[t - 1], co, params, sc);
-                        gv[0] = gsum[key[i]];
-                        DkmPointMath.backward(value, i, hist[t - 1], co, direct ? gv : null, 0, hist[t], co, count[i],
-                                e, co, f, p * k, params, sc, gcPrev, co);
-                        DkmPointMath.backward(value, i, hist[t - 1], co, null, 0, hist[t], co, 1,
-                                e, co, f, p * k, params, sc, scratchGrad, 0);
-                        bAcc[i - n0] += sc.pointGradient()[0];
-                        if (direct) {
-                            DkmPointMath.backward(value, i, hist[t - 1], co, one, 0, hist[t], co, 0,
-                                    e, co, f, p * k, params, sc, scratchGrad, 0);
-                            gradA[key[i]] = (float) sc.pointGradient()[0];
+                    int fo = p * k;
+                    double[] cIn = hist[t - 1];
+                    double[] cOut = hist[t];
+                    split(p, stride);
+                    passes.forEachBlock(nb, b -> {
+                        Block blk = blocks[b];
+                        DkmPointMath.Scratch sc = blk.sc;
+                        for (int i = blk.from; i < blk.to; i++) {
+                            DkmPointMath.attention(value, i, cIn, co, params, sc);
+                            blk.gv[0] = gsum[key[i]];
+                            DkmPointMath.backward(value, i, cIn, co, direct ? blk.gv : null, 0, cOut, co, count[i],
+                                    e, co, f, fo, params, sc, blk.partial, 0);
+                            DkmPointMath.backward(value, i, cIn, co, null, 0, cOut, co, 1,
+                                    e, co, f, fo, params, sc, blk.scratchGrad, 0);
+                            bAcc[i - n0] += sc.pointGradient()[0];
+                            if (direct) {
+                                DkmPointMath.backward(value, i, cIn, co, blk.one, 0, cOut, co, 0,
+                                        e, co, f, fo, params, sc, blk.scratchGrad, 0);
+                                gradA[key[i]] = (float) sc.pointGradient()[0];
+                            }
                         }
-                    }
+                    });
+                    combine(nb, stride, gcPrev, co);
                     System.arraycopy(gcPrev, co, gc, co, stride);
                 }
                 for (int i = start[p]; i < start[p + 1]; i++) {

@@ -60,9 +60,10 @@ public interface DkmPasses {
 
     /**
      * Opens a step: until {@link #endStep()} the caller promises that {@code w} and {@code g} (null: none) do
-     * not change (no pass output may overlap them either), so an implementation may keep a device copy of each and skip re-uploading that exact object
-     * (identity, not equality) in the passes between. Every other argument travels per pass as always, and a
-     * copy never outlives its step: the next step uploads afresh. The default keeps nothing.
+     * not change (no pass output may overlap them either), so an implementation may keep a device copy of each
+     * and skip re-uploading that exact object (identity, not equality) in the passes between. Every other
+     * argument travels per pass as always, and a copy never outlives its step: the next step uploads afresh.
+     * The default keeps nothing.
      */
     default void beginStep(DkmData w, DkmData g) {
     }

@@ -9,8 +9,9 @@ import java.util.function.IntConsumer;
  * The per-element passes of training-time DKM palettization (the engine in {@code dev.palettizer.dkm}
  * does everything else on k-sized or distinct-value-sized tables). Each pass is data-parallel over the
  * points of a {@link DkmLayout}, reads small per-partition tables, and either writes per-element outputs
- * or reduces into a per-partition array. No pass keeps state between calls; an implementation must give
- * the same bits for any degree of parallelism (see {@link JavaDkmPasses} for the summation order).
+ * or reduces into a per-partition array. No pass keeps state between calls (beyond the device copies a
+ * {@link #beginStep step} allows); an implementation must give the same bits for any degree of parallelism
+ * (see {@link JavaDkmPasses} for the summation order).
  *
  * <p>Table layouts: centroids, e: {@code [partition][k][dim]}; f: {@code [partition][k]}; per-value tables:
  * {@code [partition][65536]} indexed by the value's 16-bit pattern ({@link ValueKeys}).
@@ -56,6 +57,20 @@ public interface DkmPasses {
 
     /** Index of the first element that is NaN or infinite, or -1. */
     long firstNonFinite(DkmData data);
+
+    /**
+     * Opens a step: until {@link #endStep()} the caller promises that {@code w} and {@code g} (null: none) do
+     * not change (no pass output may overlap them either), so an implementation may keep a device copy of each
+     * and skip re-uploading that exact object (identity, not equality) in the passes between. Every other
+     * argument travels per pass as always, and a copy never outlives its step: the next step uploads afresh.
+     * The default keeps nothing.
+     */
+    default void beginStep(DkmData w, DkmData g) {
+    }
+
+    /** Ends the step of {@link #beginStep}, also after a failed pass; harmless without one. */
+    default void endStep() {
+    }
 
     /**
      * Runs {@code task.accept(b)} for every b in [0, count), possibly in parallel, and returns when all are

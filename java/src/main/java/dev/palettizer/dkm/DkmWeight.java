@@ -276,8 +276,10 @@ public final class DkmWeight {
         forwardInput = null;
         ValueScratch scratch = valuesRouteOpen() ? ValueScratch.borrow(partitions) : null;
         try {
+            passes.beginStep(w, null);
             forward(w, out, declared, scratch);
         } finally {
+            passes.endStep();
             if (scratch != null) {
                 ValueScratch.release(scratch);
             }
@@ -401,10 +403,15 @@ public final class DkmWeight {
         }
         DkmData w = forwardInput;
         int[] iters = iterationsOfForward;
-        if (forwardKeys != null) {
-            values.backward(w, g, gradIn, iters);
-        } else {
-            backwardRecompute(w, g, gradIn, iters);
+        try {
+            passes.beginStep(w, g);
+            if (forwardKeys != null) {
+                values.backward(w, g, gradIn, iters);
+            } else {
+                backwardRecompute(w, g, gradIn, iters);
+            }
+        } finally {
+            passes.endStep();
         }
         forwardInput = null;
     }

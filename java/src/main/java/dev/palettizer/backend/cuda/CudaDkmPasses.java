@@ -14,13 +14,15 @@ import dev.palettizer.backend.DkmPasses;
 import dev.palettizer.backend.JavaDkmPasses;
 import dev.palettizer.backend.cuda.Lane.Slot;
 import java.lang.foreign.MemorySegment;
+import java.util.EnumMap;
 
 /**
  * {@link DkmPasses} on a CUDA device: the same kernels as {@code OpenClDkmPasses} (kernels/common/dkm_core.h,
  * compiled into the prebuilt fatbin), the same launches (blocks of {@link CudaBackend#BLOCK} threads, so the
  * same tiles and the same order of summation) and the same residency: grow-only device buffers per slot,
  * allocated once and reused by every later pass and step; per pass only its inputs go up and its outputs
- * come back. {@link #assign} and {@link #firstNonFinite} run on the host through {@link JavaDkmPasses}.
+ * come back, except the weight and gradient promised for a {@link #beginStep step}: those go up once, at
+ * their first pass, and stay in their slots until the step ends. {@link #assign} and {@link #firstNonFinite} run on the host through {@link JavaDkmPasses}.
  *
  * <p>Calls are serialised on one stream; each makes the context current in its thread. Closing twice is harmless.
  */
@@ -33,7 +35,15 @@ public final class CudaDkmPasses implements DkmPasses, AutoCloseable {
     private final Lane lane;
     private final JavaDkmPasses hostPasses;
     private final float[] piece = new float[PIECE];
+    /** Per slot, the promised data whose copy its device buffer holds (set on upload, dropped by any other upload). */
+    private final EnumMap<Slot, Copy> resident = new EnumMap<>(Slot.class);
+    private DkmData promisedW;
+    private DkmData promisedG;
+    private long bytesUploaded;
     private boolean closed;
+
+    /** Compared by identity of data: equal contents in another object may differ tomorrow. */
+    private record Copy(DkmData data, long elements) {}
 
     /** @param hostThreads threads of the host-side passes ({@link #assign}, {@link #firstNonFinite}) */
     CudaDkmPasses(int ordinal, int hostThreads) {
@@ -53,10 +63,14 @@ public final class CudaDkmPasses implements DkmPasses, AutoCloseable {
         this.hostPasses = new JavaDkmPasses(hostThreads);
     }
 
-    private void enter() {
+    private void open() {
         if (closed) {
             throw new IllegalStateException("CUDA DKM passes used after close");
         }
+    }
+
+    private void enter() {
+        open();
         cu.makeCurrent();
         lane.idle();
     }
@@ -67,14 +81,25 @@ public final class CudaDkmPasses implements DkmPasses, AutoCloseable {
 
     // ---------------------------------------------------------------- transfers (asynchronous on the lane until sync)
 
+    /** The layout's elements of {@code data}, as F32 on the device; not again when the slot holds this step's copy. */
     private CuBuffer upload(Slot slot, DkmData data, long elements) {
+        Copy held = resident.get(slot);
+        if (held != null && held.data() == data && held.elements() == elements) {
+            return lane.device(slot, 4 * elements);
+        }
+        resident.remove(slot);
         MemorySegment host = lane.staging(slot, 4 * elements);
         for (long from = 0; from < elements; from += PIECE) {
             int len = (int) Math.min(PIECE, elements - from);
             data.read(from, len, piece, 0, 1);
             MemorySegment.copy(piece, 0, host, JAVA_FLOAT, 4 * from, len);
         }
-        return lane.upload(slot, 4 * elements);
+        CuBuffer b = lane.upload(slot, 4 * elements);
+        bytesUploaded += 4 * elements;
+        if (data == promisedW || data == promisedG) {
+            resident.put(slot, new Copy(data, elements));
+        }
+        return b;
     }
 
     private CuBuffer doubles(Slot slot, double[] src) {
@@ -264,6 +289,28 @@ public final class CudaDkmPasses implements DkmPasses, AutoCloseable {
         gather(w, g, gradIn, l, keys, a, b);
     }
 
+    // ---------------------------------------------------------------- steps
+
+    @Override
+    public synchronized void beginStep(DkmData w, DkmData g) {
+        open();
+        endStep();
+        promisedW = w;
+        promisedG = g;
+    }
+
+    @Override
+    public synchronized void endStep() {
+        resident.clear();
+        promisedW = null;
+        promisedG = null;
+    }
+
+    /** Bytes of per-element data (weights, gradients, outputs to update) copied to the device so far (for measuring transfers). */
+    public synchronized long bytesUploaded() {
+        return bytesUploaded;
+    }
+
     // ---------------------------------------------------------------- host-side
 
     @Override
@@ -282,6 +329,7 @@ public final class CudaDkmPasses implements DkmPasses, AutoCloseable {
             return;
         }
         closed = true;
+        endStep();
         hostPasses.close();
         try {
             cu.makeCurrent();

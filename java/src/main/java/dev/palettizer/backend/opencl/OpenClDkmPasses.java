@@ -14,6 +14,7 @@ import dev.palettizer.backend.DkmPasses;
 import dev.palettizer.backend.JavaDkmPasses;
 import dev.palettizer.backend.opencl.BufferPool.Slot;
 import java.lang.foreign.MemorySegment;
+import java.util.EnumMap;
 
 /**
  * {@link DkmPasses} on an OpenCL device: the kernels of kernels/common/dkm_core.h (see its header for the
@@ -22,8 +23,10 @@ import java.lang.foreign.MemorySegment;
  *
  * <p>Device buffers (per-element arrays, tables, tile partials) are grow-only, one per slot, allocated once
  * and reused by every later pass and step; per pass only its inputs are uploaded (the trainer's weights and
- * gradients live on the host) and its outputs downloaded. {@link #assign} (once, at export) and
- * {@link #firstNonFinite} (a check) run on the host through {@link JavaDkmPasses}.
+ * gradients live on the host) and its outputs downloaded. Within a {@link #beginStep step} the promised
+ * weight and gradient go up once, at their first pass, and stay in their slots until the step ends.
+ * {@link #assign} (once, at export) and {@link #firstNonFinite} (a check) run on the host through
+ * {@link JavaDkmPasses}.
  *
  * <p>Calls are serialised (one in-order queue). Closing twice is harmless.
  */
@@ -37,7 +40,15 @@ public final class OpenClDkmPasses implements DkmPasses, AutoCloseable {
     private final JavaDkmPasses hostPasses;
     private final int wg;
     private final float[] piece = new float[PIECE];
+    /** Per slot, the promised data whose copy its device buffer holds (set on upload, dropped by any other upload). */
+    private final EnumMap<Slot, Copy> resident = new EnumMap<>(Slot.class);
+    private DkmData promisedW;
+    private DkmData promisedG;
+    private long bytesUploaded;
     private boolean closed;
+
+    /** Compared by identity of data: equal contents in another object may differ tomorrow. */
+    private record Copy(DkmData data, long elements) {}
 
     /** @param hostThreads threads of the host-side passes ({@link #assign}, {@link #firstNonFinite}) */
     OpenClDkmPasses(OpenClDevice device, int hostThreads) {
@@ -65,15 +76,25 @@ public final class OpenClDkmPasses implements DkmPasses, AutoCloseable {
 
     // ---------------------------------------------------------------- transfers
 
-    /** The layout's elements of {@code data}, as F32 on the device. */
+    /** The layout's elements of {@code data}, as F32 on the device; not again when the slot holds this step's copy. */
     private ClBuffer upload(Slot slot, DkmData data, long elements) {
+        Copy held = resident.get(slot);
+        if (held != null && held.data() == data && held.elements() == elements) {
+            return pool.device(slot, Math.max(8, 4 * elements));
+        }
+        resident.remove(slot);
         MemorySegment host = pool.host(slot, 4 * elements);
         for (long from = 0; from < elements; from += PIECE) {
             int len = (int) Math.min(PIECE, elements - from);
             data.read(from, len, piece, 0, 1);
             MemorySegment.copy(piece, 0, host, JAVA_FLOAT, 4 * from, len);
         }
-        return write(slot, host);
+        ClBuffer b = write(slot, host);
+        bytesUploaded += host.byteSize();
+        if (data == promisedW || data == promisedG) {
+            resident.put(slot, new Copy(data, elements));
+        }
+        return b;
     }
 
     private void download(ClBuffer src, DkmData data, long elements) {
@@ -280,6 +301,28 @@ public final class OpenClDkmPasses implements DkmPasses, AutoCloseable {
         gather(w, g, gradIn, l, keys, a, b);
     }
 
+    // ---------------------------------------------------------------- steps
+
+    @Override
+    public synchronized void beginStep(DkmData w, DkmData g) {
+        open();
+        endStep();
+        promisedW = w;
+        promisedG = g;
+    }
+
+    @Override
+    public synchronized void endStep() {
+        resident.clear();
+        promisedW = null;
+        promisedG = null;
+    }
+
+    /** Bytes of per-element data (weights, gradients, outputs to update) copied to the device so far (for measuring transfers). */
+    public synchronized long bytesUploaded() {
+        return bytesUploaded;
+    }
+
     // ---------------------------------------------------------------- host-side
 
     @Override
@@ -298,6 +341,7 @@ public final class OpenClDkmPasses implements DkmPasses, AutoCloseable {
             return;
         }
         closed = true;
+        endStep();
         hostPasses.close();
         kernels.close();
         pool.close();

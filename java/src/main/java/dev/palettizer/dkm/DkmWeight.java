@@ -208,12 +208,16 @@ public final class DkmWeight {
         DkmData wd = DkmData.of(w, type);
         DkmData od = DkmData.of(out, outType);
         checkLength("weight", wd.length(), "output", od.length());
+        checkDisjoint(w, "weight", out, "output");
         forward(wd, od, type == DType.F16 ? ValueKeys.F16 : type == DType.BF16 ? ValueKeys.BF16 : null);
     }
 
     /** Backward of the last forward: gradient w.r.t. the palettized weight in, gradient w.r.t. the weight out. */
     public void backward(float[] gradOut, float[] gradIn) {
         checkLength("gradient of the output", gradOut.length, "gradient of the weight", gradIn.length);
+        if (gradOut == gradIn) {
+            throw new IllegalArgumentException(name + ": backward's two gradient arrays must differ (the output gradient is read while the weight's is written)");
+        }
         backward(DkmData.of(gradOut), DkmData.of(gradIn));
     }
 
@@ -222,7 +226,15 @@ public final class DkmWeight {
         DkmData g = DkmData.of(gradOut, gradType);
         DkmData gi = DkmData.of(gradIn, gradInType);
         checkLength("gradient of the output", g.length(), "gradient of the weight", gi.length());
+        checkDisjoint(gradOut, "gradient of the output", gradIn, "gradient of the weight");
         backward(g, gi);
+    }
+
+    /** Reads and writes of one call must not alias: the passes read one while writing the other, and devices keep copies. */
+    private void checkDisjoint(MemorySegment read, String readName, MemorySegment written, String writtenName) {
+        if (read.asOverlappingSlice(written).isPresent()) {
+            throw new IllegalArgumentException(name + ": the " + writtenName + " overlaps the " + readName + "; pass separate memory");
+        }
     }
 
     /** The current centroids, one LUT of k*dim values (centroid-major) per partition; empty before the first forward. */

@@ -115,6 +115,17 @@ class DkmWeightBehaviourTest {
         for (float v : grad) {
             assertTrue(Float.isFinite(v));
         }
+        float[] g = gaussian(300, 1, false, 7);
+        weight.forward(w, out);
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> weight.backward(g, g)).getMessage()
+                .contains("layers.3.mlp.weight"), "aliased gradient arrays are refused");
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            java.lang.foreign.MemorySegment seg = arena.allocate(4L * 450);
+            IllegalArgumentException overlap = assertThrows(IllegalArgumentException.class, () -> weight.forward(
+                    seg.asSlice(0, 1200), dev.palettizer.model.DType.F32, seg.asSlice(600, 1200), dev.palettizer.model.DType.F32));
+            assertTrue(overlap.getMessage().contains("overlaps"), overlap.getMessage());
+        }
+        assertEquals(3, weight.stats().step(), "refused calls are not steps");
     }
 
     @Test

@@ -270,23 +270,12 @@ public final class DkmMemoryTable {
                 throw new IllegalStateException("one step does not complete in 4 GiB of heap");
             }
         }
-        while (high - low > SEARCH_STEP_MIB) {
-            long mid = (low + high) / 2;
-            if (completes(layers, mid)) {
-                high = mid;
-            } else {
-                low = mid;
-            }
-        }
-        return high;
+        return ChildHeap.bisect(low, high, SEARCH_STEP_MIB, heap -> completes(layers, heap));
     }
 
     private static boolean completes(int layers, long heapMiB) throws IOException, InterruptedException {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        Process p = new ProcessBuilder(List.of(java, "-XX:+UseSerialGC", "-Xmn8m", "-Xmx" + heapMiB + "m", DkmBenchmark.DIRECT,
-                ForkArgs.NATIVE_ACCESS, "-cp", System.getProperty("java.class.path"), DkmMemoryTable.class.getName(), "child",
-                Integer.toString(layers))).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        boolean ok = p.waitFor() == 0;
+        boolean ok = ChildHeap.completes(heapMiB, List.of(DkmBenchmark.DIRECT), DkmMemoryTable.class, "child",
+                Integer.toString(layers));
         System.err.printf(Locale.ROOT, "DkmMemoryTable: -Xmx%dm %s%n", heapMiB, ok ? "completes" : "fails");
         return ok;
     }

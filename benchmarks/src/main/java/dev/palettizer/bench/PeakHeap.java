@@ -66,28 +66,15 @@ public final class PeakHeap {
 
     /** Bisection between the inputs alone (too small) and 8 matrices (enough). */
     private static long smallestHeap(Case c) throws IOException, InterruptedException {
-        long low = c.inputMiB();
         long high = 8 * MATRIX_MIB;
         if (!completes(c, high)) {
             throw new IllegalStateException(c + " does not complete in " + high + " MiB");
         }
-        while (high - low > STEP_MIB) {
-            long mid = (low + high) / 2;
-            if (completes(c, mid)) {
-                high = mid;
-            } else {
-                low = mid;
-            }
-        }
-        return high;
+        return ChildHeap.bisect(c.inputMiB(), high, STEP_MIB, heap -> completes(c, heap));
     }
 
     private static boolean completes(Case c, long heapMiB) throws IOException, InterruptedException {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        Process p = new ProcessBuilder(List.of(java, "-XX:+UseSerialGC", "-Xmn8m", "-Xmx" + heapMiB + "m",
-                ForkArgs.NATIVE_ACCESS, "-cp", System.getProperty("java.class.path"), PeakHeap.class.getName(), "run",
-                c.name())).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        return p.waitFor() == 0;
+        return ChildHeap.completes(heapMiB, List.of(), PeakHeap.class, "run", c.name());
     }
 
     private static void run(Case c) {

@@ -121,25 +121,13 @@ public final class DKMPalettizer implements AutoCloseable {
                 throw new IllegalStateException("the model has already been prepared; a DKMPalettizer prepares once");
             }
             ForkJoinPool workers = new ForkJoinPool(options.workers());
-            Backend b;
-            try {
-                BackendRegistry registry = BackendRegistry.discover();
-                b = registry.create(registry.choose(options.backend(), null), workers);
-            } catch (RuntimeException e) {
-                workers.close();
-                throw e;
-            }
-            DkmPasses p;
-            try {
-                p = b.dkmPasses();
-            } catch (RuntimeException e) {
-                b.close();
-                workers.close();
-                throw e;
-            }
+            Backend b = null;
             Map<String, Slot> s = new LinkedHashMap<>();
             List<String> palettized = new ArrayList<>();
             try {
+                BackendRegistry registry = BackendRegistry.discover();
+                b = registry.create(registry.choose(options.backend(), null), workers);
+                DkmPasses p = b.dkmPasses();
                 for (Weight w : model.weights()) {
                     DkmResolution r = w.isFloat() ? config.resolve(w.site(), options.seed())
                             : new DkmResolution.Leave("dtype " + w.dtype() + " is not a float type");
@@ -155,7 +143,9 @@ public final class DKMPalettizer implements AutoCloseable {
                     s.put(w.name(), new Slot(w, r, dkm));
                 }
             } catch (RuntimeException e) {
-                b.close();
+                if (b != null) {
+                    b.close();
+                }
                 workers.close();
                 throw e;
             }

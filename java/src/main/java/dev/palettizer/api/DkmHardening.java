@@ -71,7 +71,7 @@ final class DkmHardening {
         double sse = 0;
         double energy = 0;
         for (int i = 0; i < values.length; i++) {
-            float c = luts[l.partitionOfElement(i)][elementIndex[i] * dim + component(l, i)];
+            float c = luts[l.partitionOfElement(i)][elementIndex[i] * dim + l.componentOfElement(i)];
             double diff = (double) values[i] - c;
             sse += diff * diff;
             energy += (double) values[i] * values[i];
@@ -89,13 +89,8 @@ final class DkmHardening {
         int[] index = new int[values.length];
         float[][] luts = dkm.harden(values, index);
         for (int i = 0; i < values.length; i++) {
-            out[i] = luts[l.partitionOfElement(i)][index[i] * dim + component(l, i)];
+            out[i] = luts[l.partitionOfElement(i)][index[i] * dim + l.componentOfElement(i)];
         }
-    }
-
-    /** Component of element i within its point: its position along the clustering axis modulo cluster_dim. */
-    private static int component(DkmLayout l, long i) {
-        return l.dim() == 1 ? 0 : (int) (i / l.inner() % l.axisLen() % l.dim());
     }
 
     /** One index per vector in the format's stream order: vector (row r, offset o) at (r / dim) * rowStride + o. */

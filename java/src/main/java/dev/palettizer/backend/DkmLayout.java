@@ -61,6 +61,11 @@ public record DkmLayout(long elements, long inner, long axisLen, int dim, long p
         return (int) (((i / inner) % axisLen) / partitionChannels);
     }
 
+    /** Component of element i within its point: its position along the clustering axis modulo dim. */
+    public int componentOfElement(long i) {
+        return (int) (((i / inner) % axisLen) % dim);
+    }
+
     /** Points in partition p. */
     public long pointsIn(int p) {
         long c0 = p * partitionChannels;

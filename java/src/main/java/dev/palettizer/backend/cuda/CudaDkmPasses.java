@@ -1,8 +1,6 @@
 package dev.palettizer.backend.cuda;
 
-import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
-import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 import dev.palettizer.backend.BackendException;
@@ -11,10 +9,10 @@ import dev.palettizer.backend.DkmKernelArgs;
 import dev.palettizer.backend.DkmLayout;
 import dev.palettizer.backend.DkmParams;
 import dev.palettizer.backend.DkmPasses;
+import dev.palettizer.backend.DkmTransfers;
 import dev.palettizer.backend.JavaDkmPasses;
 import dev.palettizer.backend.cuda.Lane.Slot;
 import java.lang.foreign.MemorySegment;
-import java.util.EnumMap;
 
 /**
  * {@link DkmPasses} on a CUDA device: the same kernels as {@code OpenClDkmPasses} (kernels/common/dkm_core.h,
@@ -27,23 +25,14 @@ import java.util.EnumMap;
  * <p>Calls are serialised on one stream; each makes the context current in its thread. Closing twice is harmless.
  */
 public final class CudaDkmPasses implements DkmPasses, AutoCloseable {
-    private static final int PIECE = 1 << 14;
     private static final int BLOCK = CudaBackend.BLOCK;
 
     private final CuContext cu;
     private final CuDkmKernels kernels;
     private final Lane lane;
     private final JavaDkmPasses hostPasses;
-    private final float[] piece = new float[PIECE];
-    /** Per slot, the promised data whose copy its device buffer holds (set on upload, dropped by any other upload). */
-    private final EnumMap<Slot, Copy> resident = new EnumMap<>(Slot.class);
-    private DkmData promisedW;
-    private DkmData promisedG;
-    private long bytesUploaded;
+    private final DkmTransfers<Slot> transfers = new DkmTransfers<>(Slot.class);
     private boolean closed;
-
-    /** Compared by identity of data: equal contents in another object may differ tomorrow. */
-    private record Copy(DkmData data, long elements) {}
 
     /** @param hostThreads threads of the host-side passes ({@link #assign}, {@link #firstNonFinite}) */
     CudaDkmPasses(int ordinal, int hostThreads) {
@@ -83,22 +72,12 @@ public final class CudaDkmPasses implements DkmPasses, AutoCloseable {
 
     /** The layout's elements of {@code data}, as F32 on the device; not again when the slot holds this step's copy. */
     private CuBuffer upload(Slot slot, DkmData data, long elements) {
-        Copy held = resident.get(slot);
-        if (held != null && held.data() == data && held.elements() == elements) {
+        if (transfers.holds(slot, data, elements)) {
             return lane.device(slot, 4 * elements);
         }
-        resident.remove(slot);
-        MemorySegment host = lane.staging(slot, 4 * elements);
-        for (long from = 0; from < elements; from += PIECE) {
-            int len = (int) Math.min(PIECE, elements - from);
-            data.read(from, len, piece, 0, 1);
-            MemorySegment.copy(piece, 0, host, JAVA_FLOAT, 4 * from, len);
-        }
+        transfers.stage(slot, data, elements, lane.staging(slot, 4 * elements));
         CuBuffer b = lane.upload(slot, 4 * elements);
-        bytesUploaded += 4 * elements;
-        if (data == promisedW || data == promisedG) {
-            resident.put(slot, new Copy(data, elements));
-        }
+        transfers.uploaded(slot, data, elements);
         return b;
     }
 
@@ -121,12 +100,7 @@ public final class CudaDkmPasses implements DkmPasses, AutoCloseable {
 
     /** Waits for the lane, then writes the downloaded floats of {@code slot} into {@code data}. */
     private void store(Slot slot, DkmData data, long elements) {
-        MemorySegment host = lane.staging(slot, 4 * elements);
-        for (long from = 0; from < elements; from += PIECE) {
-            int len = (int) Math.min(PIECE, elements - from);
-            MemorySegment.copy(host, JAVA_FLOAT, 4 * from, piece, 0, len);
-            data.write(from, len, piece, 0, 1);
-        }
+        transfers.unstage(lane.staging(slot, 4 * elements), data, elements);
     }
 
     private void sync() {
@@ -294,21 +268,17 @@ public final class CudaDkmPasses implements DkmPasses, AutoCloseable {
     @Override
     public synchronized void beginStep(DkmData w, DkmData g) {
         open();
-        endStep();
-        promisedW = w;
-        promisedG = g;
+        transfers.beginStep(w, g);
     }
 
     @Override
     public synchronized void endStep() {
-        resident.clear();
-        promisedW = null;
-        promisedG = null;
+        transfers.endStep();
     }
 
     /** Bytes of per-element data (weights, gradients, outputs to update) copied to the device so far (for measuring transfers). */
     public synchronized long bytesUploaded() {
-        return bytesUploaded;
+        return transfers.bytesUploaded();
     }
 
     // ---------------------------------------------------------------- host-side

@@ -11,10 +11,10 @@ import dev.palettizer.backend.DkmKernelArgs;
 import dev.palettizer.backend.DkmLayout;
 import dev.palettizer.backend.DkmParams;
 import dev.palettizer.backend.DkmPasses;
+import dev.palettizer.backend.DkmTransfers;
 import dev.palettizer.backend.JavaDkmPasses;
 import dev.palettizer.backend.opencl.BufferPool.Slot;
 import java.lang.foreign.MemorySegment;
-import java.util.EnumMap;
 
 /**
  * {@link DkmPasses} on an OpenCL device: the kernels of kernels/common/dkm_core.h (see its header for the
@@ -31,24 +31,13 @@ import java.util.EnumMap;
  * <p>Calls are serialised (one in-order queue). Closing twice is harmless.
  */
 public final class OpenClDkmPasses implements DkmPasses, AutoCloseable {
-    /** Floats staged per {@link DkmData} read or write. */
-    private static final int PIECE = 1 << 14;
-
     private final ClContext cl;
     private final BufferPool pool;
     private final DkmKernels kernels;
     private final JavaDkmPasses hostPasses;
     private final int wg;
-    private final float[] piece = new float[PIECE];
-    /** Per slot, the promised data whose copy its device buffer holds (set on upload, dropped by any other upload). */
-    private final EnumMap<Slot, Copy> resident = new EnumMap<>(Slot.class);
-    private DkmData promisedW;
-    private DkmData promisedG;
-    private long bytesUploaded;
+    private final DkmTransfers<Slot> transfers = new DkmTransfers<>(Slot.class);
     private boolean closed;
-
-    /** Compared by identity of data: equal contents in another object may differ tomorrow. */
-    private record Copy(DkmData data, long elements) {}
 
     /** @param hostThreads threads of the host-side passes ({@link #assign}, {@link #firstNonFinite}) */
     OpenClDkmPasses(OpenClDevice device, int hostThreads) {
@@ -78,32 +67,18 @@ public final class OpenClDkmPasses implements DkmPasses, AutoCloseable {
 
     /** The layout's elements of {@code data}, as F32 on the device; not again when the slot holds this step's copy. */
     private ClBuffer upload(Slot slot, DkmData data, long elements) {
-        Copy held = resident.get(slot);
-        if (held != null && held.data() == data && held.elements() == elements) {
+        if (transfers.holds(slot, data, elements)) {
             return pool.device(slot, Math.max(8, 4 * elements));
         }
-        resident.remove(slot);
         MemorySegment host = pool.host(slot, 4 * elements);
-        for (long from = 0; from < elements; from += PIECE) {
-            int len = (int) Math.min(PIECE, elements - from);
-            data.read(from, len, piece, 0, 1);
-            MemorySegment.copy(piece, 0, host, JAVA_FLOAT, 4 * from, len);
-        }
+        transfers.stage(slot, data, elements, host);
         ClBuffer b = write(slot, host);
-        bytesUploaded += host.byteSize();
-        if (data == promisedW || data == promisedG) {
-            resident.put(slot, new Copy(data, elements));
-        }
+        transfers.uploaded(slot, data, elements);
         return b;
     }
 
     private void download(ClBuffer src, DkmData data, long elements) {
-        MemorySegment host = read(src, 4 * elements);
-        for (long from = 0; from < elements; from += PIECE) {
-            int len = (int) Math.min(PIECE, elements - from);
-            MemorySegment.copy(host, JAVA_FLOAT, 4 * from, piece, 0, len);
-            data.write(from, len, piece, 0, 1);
-        }
+        transfers.unstage(read(src, 4 * elements), data, elements);
     }
 
     private ClBuffer doubles(Slot slot, double[] src) {
@@ -306,21 +281,17 @@ public final class OpenClDkmPasses implements DkmPasses, AutoCloseable {
     @Override
     public synchronized void beginStep(DkmData w, DkmData g) {
         open();
-        endStep();
-        promisedW = w;
-        promisedG = g;
+        transfers.beginStep(w, g);
     }
 
     @Override
     public synchronized void endStep() {
-        resident.clear();
-        promisedW = null;
-        promisedG = null;
+        transfers.endStep();
     }
 
     /** Bytes of per-element data (weights, gradients, outputs to update) copied to the device so far (for measuring transfers). */
     public synchronized long bytesUploaded() {
-        return bytesUploaded;
+        return transfers.bytesUploaded();
     }
 
     // ---------------------------------------------------------------- host-side

@@ -11,8 +11,8 @@
  *  - attention / gradient sums and dL/dC_in: each work-group is one tile of PAL_WG consecutive points of
  *    one partition (in the partition's point order, DkmLayout.pointOfPartition); a tile sums its points
  *    by a binary tree in local memory, then dkm_reduce_tiles adds a partition's tiles in tile order.
- *  - per-value sums and counts: Java's block order exactly (JavaDkmPasses' blocks of 4096-point slices,
- *    each walked point by point, then blocks added in order), so the sums are Java's bits.
+ *  - per-value sums and counts: order-free integer sums (counts; g in a per-key fixed point, see
+ *    backend/FixedPointSums.java), added with atomics: the same bits as Java in any order.
  */
 
 /* Largest k and cluster_dim the per-point rows hold (private arrays need a compile-time size). */
@@ -24,8 +24,6 @@
 /* DkmPointMath.ATTENTION_FLOOR and MASKED_DISTANCE. */
 #define DKM_FLOOR 1e-7
 #define DKM_MASKED 1e7
-/* JavaDkmPasses.SLICE_POINTS. */
-#define DKM_SLICE 4096
 
 /* DkmLayout, passed by value as five longs. */
 typedef struct {
@@ -464,39 +462,69 @@ PAL_DEVICE void dkm_backward_tile(dkm_layout L, dkm_params P, PAL_GLOBAL const f
 /* ------------------------------------------------------------------ per-value passes (cluster_dim 1) */
 
 /*
- * Block b of JavaDkmPasses' walk: points of slices [slices*b/blocks, slices*(b+1)/blocks), in order, binned
- * by (partition, key) into partials[b][partition][65536]: g where given, else 1 (counts). Sets *failed
- * and stops the block on a value without a key.
+ * Reductions by (partition, key) are order-free, so every thread count and every backend gives the same bits
+ * (backend/FixedPointSums.java is the Java side): counts are integers; the sum of g per key is a sum of integers,
+ * g scaled by 2^shift and rounded to nearest even, with the shift chosen per key from its count n and largest
+ * |g| so that no partial sum can leave 63 bits; the total is rounded to double once.
  */
-PAL_DEVICE void dkm_bin_block(dkm_layout L, PAL_GLOBAL const float* w, PAL_GLOBAL const float* g, int keys,
-                              pal_long blocks, pal_long b, pal_long reduction, PAL_GLOBAL double* partials,
-                              PAL_GLOBAL int* failed) {
-    pal_long points = L.elements;
-    pal_long slices = (points + DKM_SLICE - 1) / DKM_SLICE;
-    pal_long q0 = slices * b / blocks * DKM_SLICE;
-    pal_long q1 = slices * (b + 1) / blocks * DKM_SLICE;
-    q1 = q1 < points ? q1 : points;
-    PAL_GLOBAL double* mine = partials + b * reduction;
-    for (pal_long q = q0; q < q1; q++) {
-        float x = w[q]; /* dim 1: point q is element q */
-        int key = dkm_key(x, keys);
-        if (key < 0) {
-            *failed = 1;
-            return;
-        }
-        pal_long slot = dkm_partition_of_point(L, q) * 65536 + key;
-        mine[slot] += g != 0 ? (double) g[q] : 1.0;
+#define DKM_FINITE_LIMIT 0x7f800000u
+
+/* shift for a key of count n >= 1 whose largest |g| has the bits m (finite, nonzero): |g| < 2^e, n < 2^c. */
+PAL_DEVICE int dkm_fixed_shift(pal_ulong n, pal_uint m) {
+    int biased = (int) (m >> 23);
+    int e = (biased > 1 ? biased : 1) - 126;
+    int c = 64 - PAL_CLZ64(n);
+    return 62 - e - c;
+}
+
+/* Element i: counts its key and (g given) raises the key's largest |g|; sets *failed on a value without a key. */
+PAL_DEVICE void dkm_key_stats_item(dkm_layout L, PAL_GLOBAL const float* w, PAL_GLOBAL const float* g, int keys,
+                                   pal_long i, PAL_GLOBAL pal_ulong* counts, PAL_GLOBAL pal_uint* max_bits,
+                                   PAL_GLOBAL int* failed) {
+    int key = dkm_key(w[i], keys); /* dim 1: point i is element i */
+    if (key < 0) {
+        *failed = 1;
+        return;
+    }
+    pal_long slot = dkm_partition_of_point(L, i) * 65536 + key;
+    PAL_ATOMIC_ADD_U64(counts + slot, 1);
+    if (g != 0) {
+        PAL_ATOMIC_MAX_U32(max_bits + slot, PAL_AS_UINT(g[i]) & 0x7fffffffu);
     }
 }
 
-/* One work-item per (partition, key): the blocks' partials added in block order. */
-PAL_DEVICE void dkm_reduce_blocks_item(PAL_GLOBAL const double* partials, pal_long blocks, pal_long reduction,
-                                       pal_long item, PAL_GLOBAL double* out) {
-    double sum = 0.0;
-    for (pal_long b = 0; b < blocks; b++) {
-        sum += partials[b * reduction + item];
+/* Element i: adds its g, in its key's fixed point, to the key's sum (keys valid, stats done). */
+PAL_DEVICE void dkm_fixed_sum_item(dkm_layout L, PAL_GLOBAL const float* w, PAL_GLOBAL const float* g, int keys,
+                                   pal_long i, PAL_GLOBAL const pal_ulong* counts, PAL_GLOBAL const pal_uint* max_bits,
+                                   PAL_GLOBAL pal_ulong* sums) {
+    int key = dkm_key(w[i], keys);
+    if (key < 0) {
+        return;
     }
-    out[item] = sum;
+    pal_long slot = dkm_partition_of_point(L, i) * 65536 + key;
+    pal_uint m = max_bits[slot];
+    if (m == 0u || m >= DKM_FINITE_LIMIT) {
+        return; /* all zero, or the result is NaN whatever the others add */
+    }
+    pal_long t = PAL_RINT_L(PAL_LDEXP((double) g[i], dkm_fixed_shift(counts[slot], m)));
+    PAL_ATOMIC_ADD_U64(sums + slot, (pal_ulong) t);
+}
+
+/* Slot s's result as a double: its count (max_bits NULL), or its sum of g (NaN when some g was not finite). */
+PAL_DEVICE void dkm_key_result_item(PAL_GLOBAL const pal_ulong* counts, PAL_GLOBAL const pal_uint* max_bits,
+                                    PAL_GLOBAL const pal_ulong* sums, pal_long s, PAL_GLOBAL double* out) {
+    if (max_bits == 0) {
+        out[s] = (double) counts[s];
+        return;
+    }
+    pal_uint m = max_bits[s];
+    if (m == 0u) {
+        out[s] = 0.0;
+    } else if (m >= DKM_FINITE_LIMIT) {
+        out[s] = PAL_AS_DOUBLE(0x7ff8000000000000L);
+    } else {
+        out[s] = PAL_LDEXP((double) (pal_long) sums[s], -dkm_fixed_shift(counts[s], m));
+    }
 }
 
 /* gatherByValue (b == NULL: out = a[key]) or gatherGradientByValue (out = a[key] * g + b[key]) for element i. */

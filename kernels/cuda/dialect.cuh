@@ -49,4 +49,12 @@ typedef unsigned char pal_uchar;
 /* Correctly rounded float division, whatever -prec-div says. */
 #define PAL_DIV_RN(a, b) __fdiv_rn((a), (b))
 
+/* Order-free reductions (integer atomics in global memory). */
+#define PAL_ATOMIC_ADD_U64(p, v) atomicAdd((p), (pal_ulong) (v))
+#define PAL_ATOMIC_MAX_U32(p, v) atomicMax((p), (pal_uint) (v))
+#define PAL_CLZ64(x) __clzll((long long) (x))
+/* Exact scaling by a power of two, and double to integer rounded to nearest even. */
+#define PAL_LDEXP(x, e) ldexp((x), (e))
+#define PAL_RINT_L(x) __double2ll_rn(x)
+
 #endif

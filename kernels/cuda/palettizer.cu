@@ -185,20 +185,30 @@ PAL_KERNEL pal_dkm_backward(dkm_layout L, dkm_params P, const float* w, const fl
                       partials, scratch);
 }
 
-/* One thread per block of the Java walk; g NULL: counts. */
-PAL_KERNEL pal_dkm_bin(dkm_layout L, const float* w, const float* g, int keys, pal_long blocks, pal_long reduction,
-                   double* partials, int* failed) {
-    pal_long b = PAL_GLOBAL_ID();
-    if (b < blocks) {
-        dkm_bin_block(L, w, g, keys, blocks, b, reduction, partials, failed);
+/* One thread per element; g NULL: counts only. */
+PAL_KERNEL pal_dkm_key_stats(dkm_layout L, const float* w, const float* g, int keys, pal_ulong* counts,
+                         pal_uint* max_bits, int* failed) {
+    pal_long i = PAL_GLOBAL_ID();
+    if (i < L.elements) {
+        dkm_key_stats_item(L, w, g, keys, i, counts, max_bits, failed);
     }
 }
 
-/* One thread per (partition, key). */
-PAL_KERNEL pal_dkm_reduce_blocks(const double* partials, pal_long blocks, pal_long reduction, double* out) {
-    pal_long item = PAL_GLOBAL_ID();
-    if (item < reduction) {
-        dkm_reduce_blocks_item(partials, blocks, reduction, item, out);
+/* One thread per element. */
+PAL_KERNEL pal_dkm_fixed_sums(dkm_layout L, const float* w, const float* g, int keys, const pal_ulong* counts,
+                          const pal_uint* max_bits, pal_ulong* sums) {
+    pal_long i = PAL_GLOBAL_ID();
+    if (i < L.elements) {
+        dkm_fixed_sum_item(L, w, g, keys, i, counts, max_bits, sums);
+    }
+}
+
+/* One thread per (partition, key); max_bits NULL: the counts. */
+PAL_KERNEL pal_dkm_key_results(const pal_ulong* counts, const pal_uint* max_bits, const pal_ulong* sums,
+                           pal_long slots, double* out) {
+    pal_long s = PAL_GLOBAL_ID();
+    if (s < slots) {
+        dkm_key_result_item(counts, max_bits, sums, s, out);
     }
 }
 

@@ -4,6 +4,8 @@
  * with -D PAL_WG=<work-group size, a power of two>.
  */
 #pragma OPENCL EXTENSION cl_khr_fp64 : enable
+/* 64-bit atomic add for the order-free per-value reductions (PoCL and NVIDIA's OpenCL have it). */
+#pragma OPENCL EXTENSION cl_khr_int64_base_atomics : enable
 /* Java never fuses a*b+c; neither may we, or distances and sums would differ in the last bit. */
 #pragma OPENCL FP_CONTRACT OFF
 
@@ -45,3 +47,11 @@ typedef uchar pal_uchar;
 /* Correctly rounded float division on any device: the double quotient rounded once more to float
  * is the correctly rounded float quotient (53 >= 2 * 24 + 2), and fp64 division is IEEE in OpenCL. */
 #define PAL_DIV_RN(a, b) ((float) ((double) (a) / (double) (b)))
+
+/* Order-free reductions (integer atomics in global memory). */
+#define PAL_ATOMIC_ADD_U64(p, v) atom_add((volatile __global ulong*) (p), (ulong) (v))
+#define PAL_ATOMIC_MAX_U32(p, v) atomic_max((volatile __global uint*) (p), (uint) (v))
+#define PAL_CLZ64(x) ((int) clz((ulong) (x)))
+/* Exact scaling by a power of two, and double to integer rounded to nearest even. */
+#define PAL_LDEXP(x, e) ldexp((x), (e))
+#define PAL_RINT_L(x) convert_long_rte(x)

@@ -167,20 +167,30 @@ PAL_KERNEL pal_dkm_backward(dkm_layout L, dkm_params P, __global const float* w,
                       partials, scratch);
 }
 
-/* One work-item per block of the Java walk; g NULL: counts. */
-PAL_KERNEL pal_dkm_bin(dkm_layout L, __global const float* w, __global const float* g, int keys, pal_long blocks,
-                   pal_long reduction, __global double* partials, __global int* failed) {
-    pal_long b = PAL_GLOBAL_ID();
-    if (b < blocks) {
-        dkm_bin_block(L, w, g, keys, blocks, b, reduction, partials, failed);
+/* One work-item per element; g NULL: counts only. */
+PAL_KERNEL pal_dkm_key_stats(dkm_layout L, __global const float* w, __global const float* g, int keys, __global pal_ulong* counts,
+                         __global pal_uint* max_bits, __global int* failed) {
+    pal_long i = PAL_GLOBAL_ID();
+    if (i < L.elements) {
+        dkm_key_stats_item(L, w, g, keys, i, counts, max_bits, failed);
     }
 }
 
-/* One work-item per (partition, key). */
-PAL_KERNEL pal_dkm_reduce_blocks(__global const double* partials, pal_long blocks, pal_long reduction, __global double* out) {
-    pal_long item = PAL_GLOBAL_ID();
-    if (item < reduction) {
-        dkm_reduce_blocks_item(partials, blocks, reduction, item, out);
+/* One work-item per element. */
+PAL_KERNEL pal_dkm_fixed_sums(dkm_layout L, __global const float* w, __global const float* g, int keys, __global const pal_ulong* counts,
+                          __global const pal_uint* max_bits, __global pal_ulong* sums) {
+    pal_long i = PAL_GLOBAL_ID();
+    if (i < L.elements) {
+        dkm_fixed_sum_item(L, w, g, keys, i, counts, max_bits, sums);
+    }
+}
+
+/* One work-item per (partition, key); max_bits NULL: the counts. */
+PAL_KERNEL pal_dkm_key_results(__global const pal_ulong* counts, __global const pal_uint* max_bits, __global const pal_ulong* sums,
+                           pal_long slots, __global double* out) {
+    pal_long s = PAL_GLOBAL_ID();
+    if (s < slots) {
+        dkm_key_result_item(counts, max_bits, sums, s, out);
     }
 }
 

@@ -11,6 +11,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import java.util.function.IntConsumer;
 
 /**
@@ -20,7 +21,8 @@ import java.util.function.IntConsumer;
  * blocks whose number depends only on the point count and the reduction width (at most
  * {@link #MAX_BLOCKS}, and at most about 2^20 partial doubles in all), never on the thread count.
  * Each block sums its points in order into its own partial array, in double; the partials are then added
- * in block order. The result is therefore the same bits for any number of threads.
+ * in block order. The result is therefore the same bits for any number of threads. {@link #sumByValue} adds
+ * integers instead ({@link FixedPointSums}), so its bits depend on no order at all: the kernels add with atomics.
  *
  * <p>The per-value passes over F16/BF16 segments whose type is the key type read the stored 16-bit patterns as
  * the keys (bulk copies, counts in int per block): the same keys as {@link ValueKeys#key} of the decoded
@@ -83,6 +85,27 @@ public final class JavaDkmPasses implements DkmPasses, AutoCloseable {
         /** Counts of the bits route, folded into partial before they could overflow; allocated on first use. */
         int[] counts;
         long counted;
+        /** Per-key integer counts and fixed-point sums, and largest-|g| bits, of the order-free sums; allocated on first use. */
+        long[] keyLongs;
+        int[] keyMax;
+
+        long[] keyLongs(int reduction) {
+            if (keyLongs == null || keyLongs.length < reduction) {
+                keyLongs = new long[reduction];
+            } else {
+                Arrays.fill(keyLongs, 0, reduction, 0);
+            }
+            return keyLongs;
+        }
+
+        int[] keyMax(int reduction) {
+            if (keyMax == null || keyMax.length < reduction) {
+                keyMax = new int[reduction];
+            } else {
+                Arrays.fill(keyMax, 0, reduction, 0);
+            }
+            return keyMax;
+        }
 
         int[] counts(int reduction) {
             if (counts == null || counts.length < reduction) {
@@ -134,12 +157,18 @@ public final class JavaDkmPasses implements DkmPasses, AutoCloseable {
 
     private void walk(DkmLayout l, int k, int reduction, double[] result, DkmData load, DkmData loadG, boolean writeConfined,
                       AtomicBoolean stop, RunBody body) {
-        walk(l, k, reduction, result, load, false, loadG, writeConfined, stop, body);
+        walk(l, k, reduction, result, load, false, loadG, writeConfined, stop, body, null, null);
+    }
+
+    private void walk(DkmLayout l, int k, int reduction, double[] result, DkmData load, boolean loadBits, DkmData loadG,
+                      boolean writeConfined, AtomicBoolean stop, RunBody body) {
+        walk(l, k, reduction, result, load, loadBits, loadG, writeConfined, stop, body, null, null);
     }
 
     /** With {@code loadBits} (dim 1, 16-bit load), load's patterns go to {@code wk.bits} instead of {@code wk.x}. */
+    /** {@code start} and {@code fold}, when given, run at the start and end of each block with its worker (for order-free merges). */
     private void walk(DkmLayout l, int k, int reduction, double[] result, DkmData load, boolean loadBits, DkmData loadG,
-                      boolean writeConfined, AtomicBoolean stop, RunBody body) {
+                      boolean writeConfined, AtomicBoolean stop, RunBody body, Consumer<Worker> start, Consumer<Worker> fold) {
         long points = l.points();
         long slices = (points + SLICE_POINTS - 1) / SLICE_POINTS;
         int blocks = blocks(points, reduction);
@@ -150,6 +179,9 @@ public final class JavaDkmPasses implements DkmPasses, AutoCloseable {
             tasks.add(() -> {
                 Worker wk = borrow(k, l.dim(), reduction);
                 workers[block] = wk;
+                if (start != null) {
+                    start.accept(wk);
+                }
                 long s0 = slices * block / blocks;
                 long s1 = slices * (block + 1) / blocks;
                 for (long s = s0; s < s1 && (stop == null || !stop.get()); s++) {
@@ -175,6 +207,9 @@ public final class JavaDkmPasses implements DkmPasses, AutoCloseable {
                     }
                 }
                 wk.foldCounts();
+                if (fold != null) {
+                    fold.accept(wk);
+                }
             });
         }
         boolean confined = confined(load) || confined(loadG) || writeConfined;
@@ -192,7 +227,7 @@ public final class JavaDkmPasses implements DkmPasses, AutoCloseable {
 
     /**
      * Blocks of a pass over {@code points} points reducing into {@code reduction} doubles (0: none); block b
-     * covers slices {@code [slices*b/blocks, slices*(b+1)/blocks)}. The kernels' per-value passes walk the same blocks.
+     * covers slices {@code [slices*b/blocks, slices*(b+1)/blocks)}.
      */
     public static int blocks(long points, int reduction) {
         long slices = (points + SLICE_POINTS - 1) / SLICE_POINTS;
@@ -421,24 +456,54 @@ public final class JavaDkmPasses implements DkmPasses, AutoCloseable {
         return !failed.get();
     }
 
+    /** Order-free ({@link FixedPointSums}): a walk for each key's count and largest |g|, then one adding the integer terms. */
     @Override
     public void sumByValue(DkmData w, DkmData g, DkmLayout l, ValueKeys keys, double[] sums) {
         requireScalar(l);
         boolean raw = keyedByBits(w, keys);
-        walk(l, 1, 65536 * l.partitions(), sums, w, raw, g, false, null, (wk, part, e0, len) -> {
+        int reduction = 65536 * l.partitions();
+        long[] count = new long[reduction];
+        int[] maxBits = new int[reduction];
+        walk(l, 1, reduction, null, w, raw, g, false, null, (wk, part, e0, len) -> {
+            long[] n = wk.keyLongs;
+            int[] m = wk.keyMax;
             int base = part * 65536;
-            double[] partial = wk.partial;
-            if (raw) {
-                short[] bits = wk.bits;
-                for (int i = 0; i < len; i++) {
-                    partial[base + (bits[i] & 0xffff)] += wk.g[i];
-                }
-            } else {
-                for (int i = 0; i < len; i++) {
-                    partial[base + keys.key(wk.x[i])] += wk.g[i];
+            for (int i = 0; i < len; i++) {
+                int slot = base + (raw ? wk.bits[i] & 0xffff : keys.key(wk.x[i]));
+                n[slot]++;
+                m[slot] = Math.max(m[slot], FixedPointSums.magnitudeBits(wk.g[i]));
+            }
+        }, wk -> {
+            wk.keyLongs(reduction);
+            wk.keyMax(reduction);
+        }, wk -> {
+            synchronized (count) {
+                for (int i = 0; i < reduction; i++) {
+                    count[i] += wk.keyLongs[i];
+                    maxBits[i] = Math.max(maxBits[i], wk.keyMax[i]);
                 }
             }
         });
+        long[] total = new long[reduction];
+        walk(l, 1, reduction, null, w, raw, g, false, null, (wk, part, e0, len) -> {
+            long[] acc = wk.keyLongs;
+            int base = part * 65536;
+            for (int i = 0; i < len; i++) {
+                int slot = base + (raw ? wk.bits[i] & 0xffff : keys.key(wk.x[i]));
+                if (FixedPointSums.scaled(maxBits[slot])) {
+                    acc[slot] += FixedPointSums.term(wk.g[i], count[slot], maxBits[slot]);
+                }
+            }
+        }, wk -> wk.keyLongs(reduction), wk -> {
+            synchronized (total) {
+                for (int i = 0; i < reduction; i++) {
+                    total[i] += wk.keyLongs[i];
+                }
+            }
+        });
+        for (int i = 0; i < reduction; i++) {
+            sums[i] = FixedPointSums.value(total[i], count[i], maxBits[i]);
+        }
     }
 
     @Override

@@ -13,6 +13,7 @@ import dev.palettizer.backend.DkmTransfers;
 import dev.palettizer.backend.JavaDkmPasses;
 import dev.palettizer.backend.cuda.Lane.Slot;
 import java.lang.foreign.MemorySegment;
+import java.util.function.IntConsumer;
 
 /**
  * {@link DkmPasses} on a CUDA device: the same kernels as {@code OpenClDkmPasses} (kernels/common/dkm_core.h,
@@ -31,11 +32,21 @@ public final class CudaDkmPasses implements DkmPasses, AutoCloseable {
     private final CuDkmKernels kernels;
     private final Lane lane;
     private final JavaDkmPasses hostPasses;
-    private final DkmTransfers<Slot> transfers = new DkmTransfers<>(Slot.class);
+    /** Pinned stagings that chunks of per-element arrays alternate between. */
+    private static final Slot[] STAGES = {Slot.DKM_STAGE_A, Slot.DKM_STAGE_B};
+
+    private final DkmTransfers<Slot> transfers;
+    /** Which of {@link #STAGES} the next chunk uses. */
+    private int turn;
     private boolean closed;
 
     /** @param hostThreads threads of the host-side passes ({@link #assign}, {@link #firstNonFinite}) */
     CudaDkmPasses(int ordinal, int hostThreads) {
+        this(ordinal, hostThreads, DkmTransfers.CHUNK);
+    }
+
+    /** @param chunk elements per staged chunk of per-element arrays (small in tests, to cross chunk boundaries) */
+    CudaDkmPasses(int ordinal, int hostThreads, long chunk) {
         this.cu = new CuContext(ordinal);
         CuDkmKernels k = null;
         try {
@@ -50,6 +61,7 @@ public final class CudaDkmPasses implements DkmPasses, AutoCloseable {
         }
         this.kernels = k;
         this.hostPasses = new JavaDkmPasses(hostThreads);
+        this.transfers = new DkmTransfers<>(Slot.class, hostPasses::forEachBlock, chunk);
     }
 
     private void open() {
@@ -70,15 +82,58 @@ public final class CudaDkmPasses implements DkmPasses, AutoCloseable {
 
     // ---------------------------------------------------------------- transfers (asynchronous on the lane until sync)
 
-    /** The layout's elements of {@code data}, as F32 on the device; not again when the slot holds this step's copy. */
+    /**
+     * The layout's elements of {@code data}, as F32 in the slot's device buffer; not again when the slot holds this
+     * step's copy. Chunks alternate between two pinned stagings: converting one overlaps copying the one before,
+     * and a staging is refilled only after the copy out of it is done (the wait after each conversion).
+     */
     private CuBuffer upload(Slot slot, DkmData data, long elements) {
+        CuBuffer b = lane.device(slot, Math.max(4, 4 * elements));
         if (transfers.holds(slot, data, elements)) {
-            return lane.device(slot, 4 * elements);
+            return b;
         }
-        transfers.stage(slot, data, elements, lane.staging(slot, 4 * elements));
-        CuBuffer b = lane.upload(slot, 4 * elements);
+        transfers.forget(slot);
+        for (int c = 0; c < transfers.chunks(elements); c++) {
+            long from = transfers.chunkStart(c);
+            long count = transfers.chunkLength(c, elements);
+            Slot stage = STAGES[turn++ & 1];
+            transfers.stage(data, from, count, lane.staging(stage, 4 * count));
+            sync();
+            lane.copyIn(stage, b, 4 * from, 4 * count);
+        }
         transfers.uploaded(slot, data, elements);
         return b;
+    }
+
+    /**
+     * Waits for the lane, then writes the layout's elements of {@code src} into {@code data}, chunk by chunk: the
+     * copy of the next chunk overlaps converting this one.
+     */
+    private void download(CuBuffer src, DkmData data, long elements) {
+        int chunks = transfers.chunks(elements);
+        Slot[] stage = new Slot[chunks];
+        for (int c = 0; c < chunks; c++) {
+            stage[c] = STAGES[turn++ & 1];
+        }
+        enqueueChunk(src, stage, 0, elements);
+        for (int c = 0; c < chunks; c++) {
+            sync();
+            if (c + 1 < chunks) {
+                enqueueChunk(src, stage, c + 1, elements);
+            }
+            long from = transfers.chunkStart(c);
+            long count = transfers.chunkLength(c, elements);
+            transfers.unstage(lane.staging(stage[c], 4 * count), data, from, count);
+        }
+        if (chunks == 0) {
+            sync();
+        }
+    }
+
+    private void enqueueChunk(CuBuffer src, Slot[] stage, int c, long elements) {
+        if (c < stage.length) {
+            lane.download(src, 4 * transfers.chunkStart(c), stage[c], 4 * transfers.chunkLength(c, elements));
+        }
     }
 
     private CuBuffer doubles(Slot slot, double[] src) {
@@ -96,11 +151,6 @@ public final class CudaDkmPasses implements DkmPasses, AutoCloseable {
             b[i] = (byte) (flags[i] ? 1 : 0);
         }
         return b;
-    }
-
-    /** Waits for the lane, then writes the downloaded floats of {@code slot} into {@code data}. */
-    private void store(Slot slot, DkmData data, long elements) {
-        transfers.unstage(lane.staging(slot, 4 * elements), data, elements);
     }
 
     private void sync() {
@@ -156,9 +206,7 @@ public final class CudaDkmPasses implements DkmPasses, AutoCloseable {
         kernels.apply().launch(lane.stream(), tiles[l.partitions()], DkmKernelArgs.layout(l), DkmKernelArgs.params(p),
                 upload(Slot.DKM_W, w, l.elements()), outBuf, doubles(Slot.DKM_C_IN, cIn), doubles(Slot.DKM_C_OUT, cOut),
                 flags(Slot.DKM_FLAGS, bytes(active)), lane.upload(Slot.DKM_TILES, tiles), (long) l.partitions());
-        lane.download(outBuf, Slot.DKM_OUT, 4 * l.elements());
-        sync();
-        store(Slot.DKM_OUT, out, l.elements());
+        download(outBuf, out, l.elements());
     }
 
     @Override
@@ -194,47 +242,61 @@ public final class CudaDkmPasses implements DkmPasses, AutoCloseable {
                 doubles(Slot.DKM_C_IN, cIn), anyDirect ? doubles(Slot.DKM_C_OUT, cOut) : null, doubles(Slot.DKM_E, e),
                 doubles(Slot.DKM_F, f), flags(Slot.DKM_FLAGS, role), tileBuf, (long) l.partitions(), null};
         tileSums(l, p.k() * p.dim(), tiles, tileBuf, kernels.backward(), args, gcIn);
-        lane.download(grad, Slot.DKM_OUT, 4 * l.elements());
-        sync();
+        download(grad, gradIn, l.elements());
         readSums(gcIn, p.k() * p.dim() * l.partitions());
-        store(Slot.DKM_OUT, gradIn, l.elements());
     }
 
     // ---------------------------------------------------------------- per-value passes
 
-    private boolean binByValue(DkmData w, DkmData g, DkmLayout l, ValueKeys keys, double[] result) {
+    /**
+     * Counts (g null) or sums of g by (partition, key), order-free ({@link dev.palettizer.backend.FixedPointSums}):
+     * one thread per element adding into integer tables with atomics. False when a value of w has no key.
+     */
+    private boolean byValue(DkmData w, DkmData g, DkmLayout l, ValueKeys keys, double[] result) {
         DkmKernelArgs.requireScalar(l);
         enter();
-        int reduction = 65536 * l.partitions();
-        int blocks = JavaDkmPasses.blocks(l.points(), reduction);
-        CuBuffer partials = lane.device(Slot.DKM_PARTIALS, 8L * blocks * reduction);
-        lane.zero(partials, 8L * blocks * reduction);
+        long slots = 65536L * l.partitions();
+        Object layout = DkmKernelArgs.layout(l);
+        Object keyType = DkmKernelArgs.keys(keys);
+        CuBuffer wBuf = upload(Slot.DKM_W, w, l.elements());
+        CuBuffer gBuf = g == null ? null : upload(Slot.DKM_G, g, l.elements());
+        CuBuffer counts = lane.device(Slot.DKM_PARTIALS, 8 * slots);
+        lane.zero(counts, 8 * slots);
+        CuBuffer maxBits = null;
+        if (g != null) {
+            maxBits = lane.device(Slot.DKM_KEY_MAX, 4 * slots);
+            lane.zero(maxBits, 4 * slots);
+        }
         CuBuffer failed = lane.device(Slot.DKM_FAILED, 8);
         lane.zero(failed, 8);
-        kernels.bin().launch(lane.stream(), blocks(blocks), DkmKernelArgs.layout(l), upload(Slot.DKM_W, w, l.elements()),
-                g == null ? null : upload(Slot.DKM_G, g, l.elements()), DkmKernelArgs.keys(keys), (long) blocks,
-                (long) reduction, partials, failed);
+        kernels.keyStats().launch(lane.stream(), blocks(l.elements()), layout, wBuf, gBuf, keyType, counts, maxBits, failed);
         lane.download(failed, Slot.DKM_FAILED, 4);
         sync();
         if (lane.staging(Slot.DKM_FAILED, 4).get(JAVA_INT, 0) != 0) {
             return false;
         }
-        CuBuffer out = lane.device(Slot.DKM_SUMS, 8L * reduction);
-        kernels.reduceBlocks().launch(lane.stream(), blocks(reduction), partials, (long) blocks, (long) reduction, out);
-        lane.download(out, Slot.DKM_SUMS, 8L * reduction);
+        CuBuffer sums = null;
+        if (g != null) {
+            sums = lane.device(Slot.DKM_KEY_SUMS, 8 * slots);
+            lane.zero(sums, 8 * slots);
+            kernels.fixedSums().launch(lane.stream(), blocks(l.elements()), layout, wBuf, gBuf, keyType, counts, maxBits, sums);
+        }
+        CuBuffer out = lane.device(Slot.DKM_SUMS, 8 * slots);
+        kernels.keyResults().launch(lane.stream(), blocks(slots), counts, maxBits, sums, slots, out);
+        lane.download(out, Slot.DKM_SUMS, 8 * slots);
         sync();
-        readSums(result, reduction);
+        readSums(result, (int) slots);
         return true;
     }
 
     @Override
     public synchronized boolean countValues(DkmData w, DkmLayout l, ValueKeys keys, double[] counts) {
-        return binByValue(w, null, l, keys, counts);
+        return byValue(w, null, l, keys, counts);
     }
 
     @Override
     public synchronized void sumByValue(DkmData w, DkmData g, DkmLayout l, ValueKeys keys, double[] sums) {
-        if (!binByValue(w, g, l, keys, sums)) {
+        if (!byValue(w, g, l, keys, sums)) {
             throw new IllegalArgumentException("sumByValue: a value of the weight has no " + keys + " key (the keys must be valid for w)");
         }
     }
@@ -247,9 +309,7 @@ public final class CudaDkmPasses implements DkmPasses, AutoCloseable {
                 upload(Slot.DKM_W, w, l.elements()), g == null ? null : upload(Slot.DKM_G, g, l.elements()),
                 DkmKernelArgs.keys(keys), lane.upload(Slot.DKM_TABLE_A, a),
                 b == null ? null : lane.upload(Slot.DKM_TABLE_B, b), outBuf);
-        lane.download(outBuf, Slot.DKM_OUT, 4 * l.elements());
-        sync();
-        store(Slot.DKM_OUT, out, l.elements());
+        download(outBuf, out, l.elements());
     }
 
     @Override
@@ -291,6 +351,12 @@ public final class CudaDkmPasses implements DkmPasses, AutoCloseable {
     @Override
     public long firstNonFinite(DkmData data) {
         return hostPasses.firstNonFinite(data);
+    }
+
+    /** The engine's per-value table algebra runs on the host threads, as with the Java passes. */
+    @Override
+    public void forEachBlock(int count, IntConsumer task) {
+        hostPasses.forEachBlock(count, task);
     }
 
     @Override

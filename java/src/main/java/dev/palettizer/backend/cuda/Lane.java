@@ -38,7 +38,7 @@ final class Lane implements AutoCloseable {
         REDUCED, COUNTS, PATTERNS, DISTINCT, DISTINCT_VALUES, DISTINCT_WEIGHTS, KEYS, VALUES, WEIGHTS,
         /* the DKM passes (CudaDkmPasses) */
         DKM_W, DKM_G, DKM_OUT, DKM_C_IN, DKM_C_OUT, DKM_E, DKM_F, DKM_FLAGS, DKM_TILES, DKM_PARTIALS, DKM_SUMS,
-        DKM_TABLE_A, DKM_TABLE_B, DKM_FAILED }
+        DKM_TABLE_A, DKM_TABLE_B, DKM_FAILED, DKM_KEY_MAX, DKM_KEY_SUMS, DKM_STAGE_A, DKM_STAGE_B }
 
     final int index;
     private final CUstream stream = new CUstream();
@@ -115,11 +115,24 @@ final class Lane implements AutoCloseable {
         return upload(slot, count);
     }
 
+    /** Copies the first {@code bytes} of {@code from}'s staging into {@code dst} from byte {@code offset}. */
+    void copyIn(Slot from, CuBuffer dst, long offset, long bytes) {
+        if (bytes > 0) {
+            CuErrors.check(cuMemcpyHtoDAsync(dst.pointer().withByteOffset(offset), pinned.get(from, bytes).pointer(), bytes,
+                    stream()), "cuMemcpyHtoDAsync(" + bytes + " bytes)");
+        }
+    }
+
     /** Enqueues a copy of the first {@code bytes} of {@code src} into the {@code into} slot's staging; read it after {@link #await()}. */
     void download(CuBuffer src, Slot into, long bytes) {
+        download(src, 0, into, bytes);
+    }
+
+    /** As {@link #download(CuBuffer, Slot, long)}, of the bytes of {@code src} from byte {@code offset}. */
+    void download(CuBuffer src, long offset, Slot into, long bytes) {
         if (bytes > 0) {
-            CuErrors.check(cuMemcpyDtoHAsync(pinned.get(into, bytes).pointer(), src.pointer(), bytes, stream()),
-                    "cuMemcpyDtoHAsync(" + bytes + " bytes)");
+            CuErrors.check(cuMemcpyDtoHAsync(pinned.get(into, bytes).pointer(), src.pointer().withByteOffset(offset), bytes,
+                    stream()), "cuMemcpyDtoHAsync(" + bytes + " bytes)");
             downloaded += bytes;
         }
     }

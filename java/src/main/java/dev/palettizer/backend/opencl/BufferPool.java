@@ -15,7 +15,7 @@ final class BufferPool implements AutoCloseable {
         DISTINCT_WEIGHTS, PARTIALS, PACKED, OUT,
         /* the DKM passes (OpenClDkmPasses) */
         DKM_W, DKM_G, DKM_OUT, DKM_C_IN, DKM_C_OUT, DKM_E, DKM_F, DKM_FLAGS, DKM_TILES, DKM_PARTIALS, DKM_SUMS,
-        DKM_TABLE_A, DKM_TABLE_B, DKM_FAILED }
+        DKM_TABLE_A, DKM_TABLE_B, DKM_FAILED, DKM_KEY_MAX, DKM_KEY_SUMS }
 
     /** Native host memory of one staging slot; its arena frees it. */
     private record Staging(Arena arena, MemorySegment segment) implements AutoCloseable {

@@ -5,8 +5,8 @@ import java.util.List;
 import java.util.function.Function;
 
 /** The DKM entry points of kernels/opencl/palettizer.cl (logic in kernels/common/dkm_core.h), built once per {@link OpenClDkmPasses}. */
-record DkmKernels(ClProgram program, ClKernel sums, ClKernel reduceTiles, ClKernel apply, ClKernel backward, ClKernel bin,
-                  ClKernel reduceBlocks, ClKernel gather) implements AutoCloseable {
+record DkmKernels(ClProgram program, ClKernel sums, ClKernel reduceTiles, ClKernel apply, ClKernel backward, ClKernel keyStats,
+                  ClKernel fixedSums, ClKernel keyResults, ClKernel gather) implements AutoCloseable {
 
     /** Builds the program for the context's device with work-groups of {@code groupSize} (a power of two). */
     static DkmKernels build(ClContext cl, int groupSize) {
@@ -21,8 +21,8 @@ record DkmKernels(ClProgram program, ClKernel sums, ClKernel reduceTiles, ClKern
         };
         try {
             return new DkmKernels(p, kernel.apply("pal_dkm_sums"), kernel.apply("pal_dkm_reduce_tiles"), kernel.apply("pal_dkm_apply"),
-                    kernel.apply("pal_dkm_backward"), kernel.apply("pal_dkm_bin"), kernel.apply("pal_dkm_reduce_blocks"),
-                    kernel.apply("pal_dkm_gather"));
+                    kernel.apply("pal_dkm_backward"), kernel.apply("pal_dkm_key_stats"), kernel.apply("pal_dkm_fixed_sums"),
+                    kernel.apply("pal_dkm_key_results"), kernel.apply("pal_dkm_gather"));
         } catch (RuntimeException e) {
             made.forEach(ClKernel::close);
             p.close();
@@ -32,7 +32,7 @@ record DkmKernels(ClProgram program, ClKernel sums, ClKernel reduceTiles, ClKern
 
     @Override
     public void close() {
-        for (ClKernel k : List.of(sums, reduceTiles, apply, backward, bin, reduceBlocks, gather)) {
+        for (ClKernel k : List.of(sums, reduceTiles, apply, backward, keyStats, fixedSums, keyResults, gather)) {
             k.close();
         }
         program.close();

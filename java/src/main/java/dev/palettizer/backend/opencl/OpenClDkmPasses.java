@@ -15,6 +15,7 @@ import dev.palettizer.backend.DkmTransfers;
 import dev.palettizer.backend.JavaDkmPasses;
 import dev.palettizer.backend.opencl.BufferPool.Slot;
 import java.lang.foreign.MemorySegment;
+import java.util.function.IntConsumer;
 
 /**
  * {@link DkmPasses} on an OpenCL device: the kernels of kernels/common/dkm_core.h (see its header for the
@@ -36,11 +37,16 @@ public final class OpenClDkmPasses implements DkmPasses, AutoCloseable {
     private final DkmKernels kernels;
     private final JavaDkmPasses hostPasses;
     private final int wg;
-    private final DkmTransfers<Slot> transfers = new DkmTransfers<>(Slot.class);
+    private final DkmTransfers<Slot> transfers;
     private boolean closed;
 
     /** @param hostThreads threads of the host-side passes ({@link #assign}, {@link #firstNonFinite}) */
     OpenClDkmPasses(OpenClDevice device, int hostThreads) {
+        this(device, hostThreads, DkmTransfers.CHUNK);
+    }
+
+    /** @param chunk elements per staged chunk of per-element arrays (small in tests, to cross chunk boundaries) */
+    OpenClDkmPasses(OpenClDevice device, int hostThreads, long chunk) {
         this.wg = (int) Math.min(OpenClBackend.PREFERRED_GROUP_SIZE, Long.highestOneBit(device.maxWorkGroupSize()));
         this.cl = new ClContext(device);
         try {
@@ -51,6 +57,7 @@ public final class OpenClDkmPasses implements DkmPasses, AutoCloseable {
             throw e;
         }
         this.hostPasses = new JavaDkmPasses(hostThreads);
+        this.transfers = new DkmTransfers<>(Slot.class, hostPasses::forEachBlock, chunk);
     }
 
     private void open() {
@@ -67,18 +74,30 @@ public final class OpenClDkmPasses implements DkmPasses, AutoCloseable {
 
     /** The layout's elements of {@code data}, as F32 on the device; not again when the slot holds this step's copy. */
     private ClBuffer upload(Slot slot, DkmData data, long elements) {
+        ClBuffer b = pool.device(slot, Math.max(8, 4 * elements));
         if (transfers.holds(slot, data, elements)) {
-            return pool.device(slot, Math.max(8, 4 * elements));
+            return b;
         }
-        MemorySegment host = pool.host(slot, 4 * elements);
-        transfers.stage(slot, data, elements, host);
-        ClBuffer b = write(slot, host);
+        transfers.forget(slot);
+        for (int c = 0; c < transfers.chunks(elements); c++) {
+            long from = transfers.chunkStart(c);
+            long count = transfers.chunkLength(c, elements);
+            MemorySegment host = pool.host(slot, 4 * count);
+            transfers.stage(data, from, count, host);
+            cl.write(b, 4 * from, host, 4 * count);
+        }
         transfers.uploaded(slot, data, elements);
         return b;
     }
 
     private void download(ClBuffer src, DkmData data, long elements) {
-        transfers.unstage(read(src, 4 * elements), data, elements);
+        for (int c = 0; c < transfers.chunks(elements); c++) {
+            long from = transfers.chunkStart(c);
+            long count = transfers.chunkLength(c, elements);
+            MemorySegment host = pool.host(Slot.OUT, 4 * count);
+            cl.read(src, 4 * from, host, 4 * count);
+            transfers.unstage(host, data, from, count);
+        }
     }
 
     private ClBuffer doubles(Slot slot, double[] src) {
@@ -216,39 +235,56 @@ public final class OpenClDkmPasses implements DkmPasses, AutoCloseable {
 
     // ---------------------------------------------------------------- per-value passes
 
-    /** Bins g (null: 1) by (partition, key) in JavaDkmPasses' block order; false when a value has no key. */
-    private boolean binByValue(DkmData w, DkmData g, DkmLayout l, ValueKeys keys, double[] result) {
+    /**
+     * Counts (g null) or sums of g by (partition, key), order-free ({@link dev.palettizer.backend.FixedPointSums}):
+     * one work-item per element adding into integer tables with atomics. False when a value of w has no key.
+     */
+    private boolean byValue(DkmData w, DkmData g, DkmLayout l, ValueKeys keys, double[] result) {
         DkmKernelArgs.requireScalar(l);
-        int reduction = 65536 * l.partitions();
-        int blocks = JavaDkmPasses.blocks(l.points(), reduction);
-        ClBuffer partials = pool.device(Slot.DKM_PARTIALS, 8L * blocks * reduction);
-        cl.zero(partials, 8L * blocks * reduction);
+        long slots = 65536L * l.partitions();
+        long[] layout = DkmKernelArgs.layout(l);
+        int keyType = DkmKernelArgs.keys(keys);
+        ClBuffer wBuf = upload(Slot.DKM_W, w, l.elements());
+        ClBuffer gBuf = g == null ? null : upload(Slot.DKM_G, g, l.elements());
+        ClBuffer counts = pool.device(Slot.DKM_PARTIALS, 8 * slots);
+        cl.zero(counts, 8 * slots);
+        ClBuffer maxBits = null;
+        if (g != null) {
+            maxBits = pool.device(Slot.DKM_KEY_MAX, 4 * slots);
+            cl.zero(maxBits, 4 * slots);
+        }
         ClBuffer failed = pool.device(Slot.DKM_FAILED, 8);
         cl.zero(failed, 8);
-        kernels.bin().args(DkmKernelArgs.layout(l), upload(Slot.DKM_W, w, l.elements()),
-                g == null ? null : upload(Slot.DKM_G, g, l.elements()), DkmKernelArgs.keys(keys), (long) blocks,
-                (long) reduction, partials, failed);
-        cl.launch(kernels.bin(), groups(blocks, wg), wg);
+        long items = Math.max(1, l.elements());
+        kernels.keyStats().args(layout, wBuf, gBuf, keyType, counts, maxBits, failed);
+        cl.launch(kernels.keyStats(), groups(items, wg), wg);
         if (read(failed, 4).get(JAVA_INT, 0) != 0) {
             return false;
         }
-        ClBuffer out = pool.device(Slot.DKM_SUMS, 8L * reduction);
-        kernels.reduceBlocks().args(partials, (long) blocks, (long) reduction, out);
-        cl.launch(kernels.reduceBlocks(), groups(reduction, wg), wg);
-        readDoubles(out, result, reduction);
+        ClBuffer sums = null;
+        if (g != null) {
+            sums = pool.device(Slot.DKM_KEY_SUMS, 8 * slots);
+            cl.zero(sums, 8 * slots);
+            kernels.fixedSums().args(layout, wBuf, gBuf, keyType, counts, maxBits, sums);
+            cl.launch(kernels.fixedSums(), groups(items, wg), wg);
+        }
+        ClBuffer out = pool.device(Slot.DKM_SUMS, 8 * slots);
+        kernels.keyResults().args(counts, maxBits, sums, slots, out);
+        cl.launch(kernels.keyResults(), groups(slots, wg), wg);
+        readDoubles(out, result, (int) slots);
         return true;
     }
 
     @Override
     public synchronized boolean countValues(DkmData w, DkmLayout l, ValueKeys keys, double[] counts) {
         open();
-        return binByValue(w, null, l, keys, counts);
+        return byValue(w, null, l, keys, counts);
     }
 
     @Override
     public synchronized void sumByValue(DkmData w, DkmData g, DkmLayout l, ValueKeys keys, double[] sums) {
         open();
-        if (!binByValue(w, g, l, keys, sums)) {
+        if (!byValue(w, g, l, keys, sums)) {
             throw new IllegalArgumentException("sumByValue: a value of the weight has no " + keys + " key (the keys must be valid for w)");
         }
     }
@@ -304,6 +340,12 @@ public final class OpenClDkmPasses implements DkmPasses, AutoCloseable {
     @Override
     public long firstNonFinite(DkmData data) {
         return hostPasses.firstNonFinite(data);
+    }
+
+    /** The engine's per-value table algebra runs on the host threads, as with the Java passes. */
+    @Override
+    public void forEachBlock(int count, IntConsumer task) {
+        hostPasses.forEachBlock(count, task);
     }
 
     @Override

@@ -516,9 +516,9 @@ PAL_DEVICE void pal_add_error(pal_error* e, float raw, float centroid, float sca
 }
 
 /*
- * Nearest LUT entry of the vector at chunk index i, written to indices[i]; its error terms are
- * added to e. Scalars search the sorted LUT's midpoints; vectors take the first entry of least
- * weighted distance, summed over components in Java's order.
+ * Nearest LUT entry of the vector (cluster_dim > 1) at chunk index i, written to indices[i]; its error
+ * terms are added to e. The first entry of least weighted distance, summed over components in Java's
+ * order (scalars search the sorted LUT's midpoints in pal_assign_group).
  */
 PAL_DEVICE void pal_assign_item(pal_layout L, pal_long first, pal_long count, pal_long i,
                                 PAL_GLOBAL const float* raw, PAL_GLOBAL const float* sens,
@@ -530,21 +530,17 @@ PAL_DEVICE void pal_assign_item(pal_layout L, pal_long first, pal_long count, pa
     pal_long row = pal_row_of_position(L, p);
     PAL_GLOBAL const float* entries = lut + pal_group_of_position(L, p) * lut_size * cd;
     int best = 0;
-    if (cd == 1) {
-        best = pal_nearest(entries, lut_size, x[i]);
-    } else {
-        float best_dist = PAL_INF_F;
-        for (int k = 0; k < lut_size; k++) {
-            float dist = 0.0f;
-            for (pal_long t = 0; t < cd; t++) {
-                float d = x[t * count + i] - entries[k * cd + t];
-                float wt = w != 0 ? w[t * count + i] : 1.0f;
-                dist += PAL_FMUL(PAL_FMUL(wt, d), d);
-            }
-            if (dist < best_dist) {
-                best_dist = dist;
-                best = k;
-            }
+    float best_dist = PAL_INF_F;
+    for (int k = 0; k < lut_size; k++) {
+        float dist = 0.0f;
+        for (pal_long t = 0; t < cd; t++) {
+            float d = x[t * count + i] - entries[k * cd + t];
+            float wt = w != 0 ? w[t * count + i] : 1.0f;
+            dist += PAL_FMUL(PAL_FMUL(wt, d), d);
+        }
+        if (dist < best_dist) {
+            best_dist = dist;
+            best = k;
         }
     }
     indices[i] = (pal_uchar) best;
@@ -591,10 +587,38 @@ PAL_DEVICE void pal_assign_group(pal_layout L, pal_long first, pal_long count,
                                  PAL_GLOBAL pal_uchar* indices, PAL_LOCAL double* scratch, PAL_GLOBAL double* partials) {
     pal_error e = {0.0, 0.0, 0.0};
     pal_long base = PAL_GROUP_ID() * PAL_WG * PAL_ASSIGN_ITEMS + PAL_LOCAL_ID();
-    for (int r = 0; r < PAL_ASSIGN_ITEMS; r++) {
-        pal_long i = base + (pal_long) r * PAL_WG;
-        if (i < count) {
-            pal_assign_item(L, first, count, i, raw, sens, scales, x, w, lut, lut_size, indices, &e);
+    if (L.cluster_dim == 1) {
+        /* Every load of the work-item first, so that their latencies overlap: the byte stores to indices
+         * could alias the inputs, so the compiler may not move a later item's loads above them. Then the
+         * items in order, with the arithmetic of JavaBackend.nearest and its error terms: the same bits. */
+        float xs[PAL_ASSIGN_ITEMS];
+        float raws[PAL_ASSIGN_ITEMS];
+        float ss[PAL_ASSIGN_ITEMS];
+        for (int r = 0; r < PAL_ASSIGN_ITEMS; r++) {
+            pal_long i = base + (pal_long) r * PAL_WG;
+            if (i < count) {
+                xs[r] = x[i];
+                raws[r] = raw[i];
+                ss[r] = sens != 0 ? sens[i] : 1.0f;
+            }
+        }
+        for (int r = 0; r < PAL_ASSIGN_ITEMS; r++) {
+            pal_long i = base + (pal_long) r * PAL_WG;
+            if (i < count) {
+                pal_long p = first + i;
+                PAL_GLOBAL const float* entries = lut + pal_group_of_position(L, p) * lut_size;
+                int best = pal_nearest(entries, lut_size, xs[r]);
+                indices[i] = (pal_uchar) best;
+                float scale = scales != 0 ? scales[pal_row_of_position(L, p)] : 1.0f;
+                pal_add_error(&e, raws[r], entries[best], scale, ss[r]);
+            }
+        }
+    } else {
+        for (int r = 0; r < PAL_ASSIGN_ITEMS; r++) {
+            pal_long i = base + (pal_long) r * PAL_WG;
+            if (i < count) {
+                pal_assign_item(L, first, count, i, raw, sens, scales, x, w, lut, lut_size, indices, &e);
+            }
         }
     }
     pal_reduce_error(e, scratch, partials);

@@ -57,6 +57,8 @@ public final class TensorPalettizer {
         checkOptions(t, spec, mode);
         try {
             return cluster(t, spec, mode);
+        } catch (OutOfMemoryError e) {
+            throw TensorMemoryError.of(t, spec, mode, e);
         } finally {
             // Each tensor is read once: a mapped model must not stay resident as a whole.
             t.values().release();

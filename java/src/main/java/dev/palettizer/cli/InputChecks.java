@@ -3,6 +3,7 @@ package dev.palettizer.cli;
 import dev.palettizer.config.ConfigPath;
 import dev.palettizer.config.KMeansPalettizerConfig;
 import dev.palettizer.engine.FileJobOptions;
+import dev.palettizer.engine.ModelPalettizer;
 import dev.palettizer.engine.OnnxPalettizer;
 import dev.palettizer.engine.Sensitivities;
 import dev.palettizer.io.CompressedFormat;
@@ -75,7 +76,9 @@ final class InputChecks {
                     names.add(e.name());
                 }
             }
-            return new Candidates(names, List.copyOf(sites.values()), f.metadata().containsKey(CompressedFormat.FORMAT_KEY));
+            boolean compressed = f.metadata().containsKey(CompressedFormat.FORMAT_KEY)
+                    && !ModelPalettizer.inspect(f).palettized().isEmpty();
+            return new Candidates(names, List.copyOf(sites.values()), compressed);
         }
     }
 

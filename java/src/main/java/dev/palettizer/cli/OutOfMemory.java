@@ -1,7 +1,6 @@
 package dev.palettizer.cli;
 
 import dev.palettizer.engine.TensorMemoryError;
-import java.util.Locale;
 
 /** What the command line says when the Java heap runs out: where, how much there was, and what to change. */
 final class OutOfMemory {
@@ -17,8 +16,7 @@ final class OutOfMemory {
         }
         long maxGiB = Math.max(1, (long) Math.ceil(Runtime.getRuntime().maxMemory() / (double) (1L << 30)));
         if (where == null) {
-            where = String.format(Locale.ROOT, "the %.1f GiB Java heap was not enough (%s)",
-                    Runtime.getRuntime().maxMemory() / (double) (1L << 30), e.getMessage());
+            where = "the " + TensorMemoryError.heap() + " Java heap was not enough (" + e.getMessage() + ")";
         }
         return where + "; give the JVM more heap (PALETTIZER_JAVA_OPTS=-Xmx" + 2 * maxGiB + "g ./palettizer ..., or"
                 + " java -Xmx" + 2 * maxGiB + "g -jar ...), or ask for less memory: keep fast mode (drop --no-fast),"

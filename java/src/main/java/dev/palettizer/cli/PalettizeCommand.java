@@ -61,7 +61,7 @@ final class PalettizeCommand implements Callable<Integer> {
         spec.noteImpliedModes(System.err);
         long started = System.nanoTime();
         List<TensorReport> reports;
-        try (Palettizer p = run.palettizer(spec.engineOptions()); ConsoleProgress progress = new ConsoleProgress()) {
+        try (Palettizer p = run.palettizer(spec.engineOptions()); ConsoleProgress progress = run.progress()) {
             RunOptions.announce(p);
             reports = ModelFiles.isOnnx(in)
                     ? p.palettizeOnnx(in, ModelFiles.onnxOutput(in, out), job, OnnxOutput.parse(onnxOutput), progress)

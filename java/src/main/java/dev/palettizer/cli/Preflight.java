@@ -21,9 +21,6 @@ final class Preflight {
 
     /** {@code role}: what the file is to the user, e.g. "input" or "--sensitivities file". */
     static void readable(Path file, String role) {
-        if (!Files.exists(file)) {
-            throw new CommandException("cannot read " + role + " " + file + ": no such file or directory");
-        }
         if (Files.isDirectory(file)) {
             return; // a checkpoint folder: its own reader checks its files
         }

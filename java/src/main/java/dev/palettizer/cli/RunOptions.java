@@ -18,6 +18,14 @@ final class RunOptions {
             + " `palettizer backends` lists them (default: auto's pick, or the backend's first usable device).")
     String device;
 
+    @Option(names = {"-q", "--quiet"}, description = "No progress on stderr (warnings and errors still print).")
+    boolean quiet;
+
+    /** A bar when stderr is a terminal, one line per tensor when it is not, nothing with --quiet. */
+    ConsoleProgress progress() {
+        return ConsoleProgress.forStderr(quiet);
+    }
+
     Palettizer palettizer(EngineOptions options) {
         Palettizer.Builder b = Palettizer.builder().backend(backend).device(device).options(options);
         if (workers != null) {

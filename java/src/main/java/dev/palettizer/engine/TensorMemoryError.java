@@ -17,12 +17,19 @@ public final class TensorMemoryError extends OutOfMemoryError {
 
     static TensorMemoryError of(TensorInput t, PalettizationSpec spec, ClusterMode mode, OutOfMemoryError e) {
         TensorMemoryError error = new TensorMemoryError(String.format(Locale.ROOT,
-                "tensor '%s' %s %s (%d-bit %s, %s) needed more than the %.1f GiB Java heap in %s",
+                "tensor '%s' %s %s (%d-bit %s, %s) needed more than the %s Java heap in %s",
                 t.name(), Arrays.toString(t.shape()).replace(" ", ""), t.dtype(), spec.nBits(), granularity(spec),
-                mode.fast() ? "fast mode" : "exact values", Runtime.getRuntime().maxMemory() / (double) (1L << 30),
+                mode.fast() ? "fast mode" : "exact values", heap(),
                 step(e)));
         error.initCause(e);
         return error;
+    }
+
+    /** The heap's limit, in the unit -Xmx is usually given in. */
+    public static String heap() {
+        long max = Runtime.getRuntime().maxMemory();
+        return max >= 1L << 30 ? String.format(Locale.ROOT, "%.1f GiB", max / (double) (1L << 30))
+                : String.format(Locale.ROOT, "%d MiB", max >> 20);
     }
 
     private static String granularity(PalettizationSpec spec) {

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.palettizer.io.SafetensorsFile;
 import dev.palettizer.io.SafetensorsWriter;
+import dev.palettizer.io.TinyOnnx;
 import dev.palettizer.model.DType;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -303,6 +304,20 @@ class NoSilentFailuresTest {
         assertTrue(palettizeHelp.out().contains("per-channel"), palettizeHelp.out());
     }
 
+    @Test
+    void item9ADeviceNameThatBackendsListsPicksItsBackend() throws Exception {
+        Run backends = cli("backends");
+        List<String> lines = backends.out().lines().toList();
+        int opencl = lines.indexOf(lines.stream().filter(l -> l.startsWith("opencl (rank")).findFirst().orElse(""));
+        assumeTrue(opencl >= 0 && lines.get(opencl).contains(": available") && lines.get(opencl + 1).startsWith("  device 0: "),
+                "an OpenCL device (PoCL) is listed: " + backends.out());
+        String device = lines.get(opencl + 1).substring("  device 0: ".length()).split("[ \\-]")[0];
+        Path in = model("a.weight");
+        Run r = cli("palettize", in.toString(), dir.resolve("o.safetensors").toString(), "--device", device);
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.err().contains("palettizer: backend opencl (device " + device + ")"), r.err());
+    }
+
     // ---------------------------------------------------------------- 8: progress in a log
 
     @Test
@@ -337,5 +352,23 @@ class NoSilentFailuresTest {
         assertEquals("one spec for all weights", t.get("rule").asText());
         assertEquals(2, doc.get("totals").get("palettized").asInt());
         assertTrue(doc.get("totals").get("bytes_before").asLong() > doc.get("totals").get("bytes_after").asLong());
+    }
+
+    @Test
+    void item10InspectListsOnnxWeightsInFileOrderAndSaysWhenStoredTransposed() throws Exception {
+        Path in = TinyOnnx.mixed(13, 8).write(dir.resolve("in.onnx"));
+        Path out = dir.resolve("c.onnx");
+        Run p = cli("palettize", in.toString(), out.toString(), "--weight-threshold", "256", "--backend", "java");
+        assertEquals(0, p.exit(), p.err());
+        Run r = cli("inspect", out.toString());
+        assertEquals(0, r.exit(), r.err());
+        List<String> names = r.out().lines().skip(1).map(l -> l.substring(0, l.indexOf(' '))).toList();
+        assertEquals(List.of("onnx::MatMul_1", "encoder.layer.0.dense.bias", "dec.weight", "emb.weight", "conv.weight",
+                "half.weight"), names, "initializer order: " + r.out());
+        String matmul = r.out().lines().filter(l -> l.startsWith("onnx::MatMul_1 ")).findFirst().orElseThrow();
+        assertTrue(matmul.contains("[64,96]") && matmul.contains("stored transposed"), matmul);
+        int snrColumn = r.out().lines().findFirst().orElseThrow().indexOf("SNR dB");
+        assertTrue(r.out().lines().allMatch(l -> l.length() <= snrColumn + "SNR dB".length()
+                && l.charAt(snrColumn - 2) == ' '), "aligned columns: " + r.out());
     }
 }

@@ -88,6 +88,11 @@ final class SpecOptions {
             throw usage(String.join(" and ", grouping) + " only apply to --granularity per-grouped-channel or"
                     + " per-channel; per-tensor granularity has one LUT for the whole tensor");
         }
+        boolean perChannel = granularity.equals("per-channel") || granularity.equals("per_channel");
+        if (perChannel && given("--group-size")) {
+            throw usage("--group-size does not apply to --granularity per-channel (one LUT per channel, group size 1);"
+                    + " use --granularity per-grouped-channel --group-size " + groupSize + " for groups");
+        }
         if (given("--rounding-precision") && !fast()) {
             throw usage("--rounding-precision applies to fast mode only, which "
                     + (noFast ? "--no-fast turns off" : "clusters scalars only (--cluster-dim " + clusterDim + " clusters"

@@ -280,7 +280,8 @@ class NoSilentFailuresTest {
         Set<String> before = files();
         for (List<String> flags : List.of(List.of("--axis", "1"), List.of("--group-size", "16"),
                 List.of("--onnx-output", "dense"), List.of("--bits", "5"), List.of("--bits", "four"),
-                List.of("--no-fast", "--rounding-precision", "6"), List.of("--lut-qscheme", "asymmetric"))) {
+                List.of("--no-fast", "--rounding-precision", "6"), List.of("--lut-qscheme", "asymmetric"),
+                List.of("--granularity", "per-channel", "--group-size", "8"), List.of("--granularity", "per-row"))) {
             List<String> args = new ArrayList<>(List.of("palettize", in.toString(), out.toString()));
             args.addAll(flags);
             Run r = cli(args.toArray(String[]::new));

@@ -102,9 +102,10 @@ public final class PreparedModel {
         Weight w = r.weight();
         long bytes = w.stored().byteSize();
         String dtype = w.dtype().name();
-        if (r.outcome() instanceof Outcome.Palettized(PalettizedTensor t, double seconds)) {
+        if (r.outcome() instanceof Outcome.Palettized(PalettizedTensor t, double seconds, String warning)) {
             return new TensorReport(w.name(), w.shape(), dtype, true, r.note(), t.spec().nBits(), w.elementCount(),
-                    bytes, t.compressedBytes(), t.error().snrDb(), t.error().sse(), t.error().weightedSse(), seconds);
+                    bytes, t.compressedBytes(), t.error().snrDb(), t.error().sse(), t.error().weightedSse(), seconds,
+                    warning);
         }
         return new TensorReport(w.name(), w.shape(), dtype, false, r.note(), 0, w.elementCount(), bytes, bytes,
                 Double.NaN, Double.NaN, Double.NaN, 0);

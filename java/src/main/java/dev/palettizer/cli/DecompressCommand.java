@@ -23,6 +23,8 @@ final class DecompressCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Preflight.readable(in, "input");
+        Preflight.writable(out, "output");
         try (Palettizer p = run.palettizer(EngineOptions.defaults())) {
             if (ModelFiles.isOnnx(in)) {
                 p.decompressOnnx(in, ModelFiles.onnxOutput(in, out));

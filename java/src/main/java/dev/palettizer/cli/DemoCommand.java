@@ -42,7 +42,7 @@ final class DemoCommand implements Callable<Integer> {
         List<TensorReport> reports;
         try (Palettizer p = run.palettizer(spec.engineOptions())) {
             RunOptions.announce(p);
-            try (ConsoleProgress progress = new ConsoleProgress()) {
+            try (ConsoleProgress progress = run.progress()) {
                 reports = p.palettizeFile(model, compressed, spec.job(resolver, null), progress);
             }
             ReportTable.print(reports, (System.nanoTime() - started) / 1e9, System.out);

@@ -1,6 +1,7 @@
 package dev.palettizer.cli;
 
 import dev.palettizer.api.Palettizer;
+import dev.palettizer.io.CompressedFormat;
 import dev.palettizer.io.CompressedModel;
 import dev.palettizer.io.OnnxCompressedModel;
 import dev.palettizer.io.OnnxModel;
@@ -11,6 +12,7 @@ import dev.palettizer.spec.Granularity;
 import dev.palettizer.spec.PalettizationSpec;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -23,46 +25,60 @@ final class InspectCommand implements Callable<Integer> {
     @Parameters(index = "0", description = "Compressed or plain safetensors file, or ONNX model.")
     Path file;
 
-    private static final String ROW = "%-40s %-14s %-34s %6s %12s %8s%n";
-
     @Override
     public Integer call() throws Exception {
-        System.out.printf(Locale.ROOT, ROW, "tensor", "shape", "spec", "bits", "bytes", "SNR dB");
+        InspectTable table = new InspectTable();
         if (ModelFiles.isOnnx(file)) {
-            return inspectOnnx();
+            inspectOnnx(table);
+        } else {
+            inspectSafetensors(table);
         }
-        CompressedModel model = Palettizer.inspect(file);
-        for (PalettizedTensor t : model.palettized()) {
-            printPalettized(t, t.shape());
-        }
-        try (SafetensorsFile f = SafetensorsFile.open(file)) {
-            for (String name : model.plainTensors()) {
-                SafetensorsFile.Entry e = f.tensor(name).orElseThrow();
-                System.out.printf(Locale.ROOT, ROW, name, shape(e.shape()), "plain " + e.dtype(), 8 * e.dtype().byteSize(),
-                        e.data().byteSize(), "-");
-            }
-        }
+        table.print(System.out);
         return 0;
     }
 
-    /** Palettized weights with their shape in the graph, then the plain initializers. */
-    private int inspectOnnx() throws Exception {
-        OnnxCompressedModel model = Palettizer.inspectOnnx(file);
-        for (OnnxCompressedModel.Weight w : model.palettized()) {
-            printPalettized(w.tensor(), w.storedShape());
+    /** A compressed file's tensors, or every tensor of a plain one, in header order. */
+    private void inspectSafetensors(InspectTable table) throws Exception {
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            List<String> header = f.tensors().stream().map(SafetensorsFile.Entry::name).toList();
+            CompressedModel model = f.metadata().containsKey(CompressedFormat.FORMAT_KEY)
+                    ? Palettizer.inspect(file) : new CompressedModel(List.of(), header);
+            for (PalettizedTensor t : model.palettized()) {
+                // A palettized tensor is stored as its name plus a suffix per part (LUT, indices...).
+                long position = header.stream().filter(n -> n.startsWith(t.name() + ".")).mapToLong(header::indexOf)
+                        .min().orElse(header.size());
+                addPalettized(table, position, t, t.shape(), "");
+            }
+            for (String name : model.plainTensors()) {
+                SafetensorsFile.Entry e = f.tensor(name).orElseThrow();
+                table.add(header.indexOf(name), name, shape(e.shape()), "plain " + e.dtype(),
+                        bits(e.data().byteSize(), e.elementCount()), e.data().byteSize(), "-");
+            }
         }
+    }
+
+    /** Palettized weights with their shape in the graph, then the plain initializers, in initializer order. */
+    private void inspectOnnx(InspectTable table) throws Exception {
+        OnnxCompressedModel model = Palettizer.inspectOnnx(file);
         try (OnnxModel m = OnnxModel.open(file)) {
+            List<String> order = m.initializers().stream().map(OnnxInitializer::name).toList();
+            for (OnnxCompressedModel.Weight w : model.palettized()) {
+                long position = w.initializers().stream().mapToLong(order::indexOf).filter(i -> i >= 0).min()
+                        .orElse(order.size());
+                // The engine's axis 0 is the output channels; a MatMul weight stores them as its axis 1.
+                addPalettized(table, position, w.tensor(), w.storedShape(),
+                        w.transposed() ? " (engine [out,in]; stored transposed)" : "");
+            }
             for (String name : model.plainTensors()) {
                 OnnxInitializer t = m.initializer(name).orElseThrow();
-                System.out.printf(Locale.ROOT, ROW, name, shape(t.shape()), "plain " + t.type(),
+                table.add(order.indexOf(name), name, shape(t.shape()), "plain " + t.type(),
                         bits(t.byteSize(), t.elementCount()), t.byteSize(), "-");
             }
         }
-        return 0;
     }
 
-    private static void printPalettized(PalettizedTensor t, long[] shape) {
-        System.out.printf(Locale.ROOT, ROW, t.name(), shape(shape), describe(t), bits(t.compressedBytes(), t.elementCount()),
+    private static void addPalettized(InspectTable table, long position, PalettizedTensor t, long[] shape, String note) {
+        table.add(position, t.name(), shape(shape), describe(t) + note, bits(t.compressedBytes(), t.elementCount()),
                 t.compressedBytes(), ReportTable.snr(t.error().snrDb()));
     }
 

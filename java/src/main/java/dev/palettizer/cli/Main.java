@@ -6,6 +6,7 @@ import dev.palettizer.io.ModelFormatException;
 import dev.palettizer.spec.SpecException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -13,6 +14,11 @@ import picocli.CommandLine.Command;
 /** {@code palettizer}: palettize, decompress and inspect safetensors models. */
 @Command(name = "palettizer", mixinStandardHelpOptions = true, version = "palettizer 0.1.0",
         description = "Compresses neural-network weights by palettization (k-means LUT + n-bit indices).",
+        footer = {"", "From a source checkout, the ./palettizer launcher also runs: test (the test suite),"
+                + " bench (the JMH benchmarks), quality (the MiniLM quality grid).",
+                "Exit codes: 0 done (warnings on stderr say where a run did less than asked), 1 bad input, a path"
+                        + " that cannot be read or written, or a failed job, 2 usage error (unknown flag, bad value,"
+                        + " flag that does not apply)."},
         subcommands = {PalettizeCommand.class, DecompressCommand.class, InspectCommand.class, BackendsCommand.class,
                 DemoCommand.class, PresetsCommand.class,
                 SelftestCommand.class})
@@ -30,7 +36,13 @@ public final class Main {
             cmd.getErr().println("palettizer: error: " + message(e));
             return FAILED;
         });
-        return cli.execute(args);
+        try {
+            return cli.execute(args);
+        } catch (OutOfMemoryError e) {
+            // Errors pass through picocli; the heap has room again once the failed allocation is gone.
+            cli.getErr().println("palettizer: error: out of memory: " + OutOfMemory.describe(e));
+            return FAILED;
+        }
     }
 
     /** One line naming the problem; stack traces only for bugs. */
@@ -39,8 +51,13 @@ public final class Main {
         if (t instanceof NoSuchFileException n) {
             return "no such file: " + n.getFile();
         }
+        if (t instanceof FileSystemException f && f.getFile() != null) {
+            // The JDK's message is the bare path; say what failed and why.
+            return "cannot access " + f.getFile() + (f.getOtherFile() != null ? " or " + f.getOtherFile() : "") + ": "
+                    + Preflight.reason(f);
+        }
         if (t instanceof SpecException || t instanceof ModelFormatException || t instanceof TensorDataException
-                || t instanceof BackendException || t instanceof IOException) {
+                || t instanceof BackendException || t instanceof CommandException || t instanceof IOException) {
             return t.getMessage();
         }
         t.printStackTrace();

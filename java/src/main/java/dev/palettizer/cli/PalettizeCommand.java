@@ -1,22 +1,22 @@
 package dev.palettizer.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.palettizer.api.Palettizer;
+import dev.palettizer.engine.FileJobOptions;
 import dev.palettizer.engine.OnnxOutput;
 import dev.palettizer.engine.TensorReport;
+import dev.palettizer.model.WeightSite;
 import dev.palettizer.spec.SpecResolver;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 @Command(name = "palettize", mixinStandardHelpOptions = true,
         description = {"Palettize the float tensors of a safetensors file into a compressed safetensors file, or the"
@@ -49,55 +49,51 @@ final class PalettizeCommand implements Callable<Integer> {
             + " or dense (reconstructed weights) (default: ${DEFAULT-VALUE}).", defaultValue = "compressed")
     String onnxOutput;
 
+    @Spec
+    CommandSpec command;
+
     @Override
     public Integer call() throws Exception {
+        checkPaths();
         SpecResolver resolver = config.resolver(spec);
+        FileJobOptions job = spec.job(resolver, sensitivities);
+        Map<String, WeightSite> sites = InputChecks.check(in, job, System.err);
+        spec.noteImpliedModes(System.err);
         long started = System.nanoTime();
         List<TensorReport> reports;
-        try (Palettizer p = run.palettizer(spec.engineOptions()); ConsoleProgress progress = new ConsoleProgress()) {
+        try (Palettizer p = run.palettizer(spec.engineOptions()); ConsoleProgress progress = run.progress()) {
             RunOptions.announce(p);
             reports = ModelFiles.isOnnx(in)
-                    ? p.palettizeOnnx(in, ModelFiles.onnxOutput(in, out), spec.job(resolver, sensitivities),
-                            OnnxOutput.parse(onnxOutput), progress)
-                    : p.palettizeFile(in, out, spec.job(resolver, sensitivities), progress);
+                    ? p.palettizeOnnx(in, ModelFiles.onnxOutput(in, out), job, OnnxOutput.parse(onnxOutput), progress)
+                    : p.palettizeFile(in, out, job, progress);
         }
         double seconds = (System.nanoTime() - started) / 1e9;
         ReportTable.print(reports, seconds, System.out);
+        RunWarnings.print(reports, System.err);
         if (report != null) {
-            writeJson(reports, seconds);
+            ReportJson.write(report, new ReportJson.Run(in, out, config.describe(spec), seconds), reports, job, sites);
         }
         return 0;
     }
 
-    private void writeJson(List<TensorReport> reports, double seconds) throws Exception {
-        Map<String, Object> doc = new LinkedHashMap<>();
-        doc.put("input", in.toString());
-        doc.put("output", out.toString());
-        doc.put("spec", config.describe(spec));
-        doc.put("seconds", seconds);
-        doc.put("tensors", reports.stream().map(PalettizeCommand::row).toList());
-        Path tmp = Files.createTempFile(report.toAbsolutePath().getParent(), "." + report.getFileName(), ".tmp");
-        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(tmp.toFile(), doc);
-        Files.move(tmp, report, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    }
-
-    /** JSON has no NaN or Infinity: absent errors are null, an exact reconstruction says so. */
-    private static Map<String, Object> row(TensorReport r) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("name", r.name());
-        m.put("shape", r.shape());
-        m.put("dtype", r.dtype());
-        m.put("palettized", r.palettized());
-        m.put("reason", r.reason());
-        m.put("n_bits", r.palettized() ? r.nBits() : null);
-        m.put("bytes_before", r.bytesBefore());
-        m.put("bytes_after", r.bytesAfter());
-        m.put("bits_per_weight", r.palettized() ? r.bitsPerWeight() : null);
-        m.put("snr_db", Double.isFinite(r.snrDb()) ? r.snrDb() : null);
-        m.put("exact", r.palettized() ? r.sse() == 0 : null);
-        m.put("sse", Double.isFinite(r.sse()) ? r.sse() : null);
-        m.put("weighted_sse", Double.isFinite(r.weightedSse()) ? r.weightedSse() : null);
-        m.put("seconds", r.seconds());
-        return m;
+    /** Before any work: flags that do not apply to these files (exit 2), then what cannot be read or written. */
+    private void checkPaths() {
+        boolean onnxIn = ModelFiles.isOnnx(in);
+        if (!onnxIn && command.commandLine().getParseResult().hasMatchedOption("--onnx-output")) {
+            throw new ParameterException(command.commandLine(), "--onnx-output applies to ONNX models only, and " + in
+                    + " is a safetensors input; drop --onnx-output");
+        }
+        if (!onnxIn && ModelFiles.isOnnx(out)) {
+            throw new ParameterException(command.commandLine(), in + " is written as safetensors, so the output must not"
+                    + " be named .onnx, got " + out + "; use a .safetensors name");
+        }
+        Preflight.readable(in, "input");
+        if (sensitivities != null) {
+            Preflight.readable(sensitivities, "--sensitivities file");
+        }
+        Preflight.writable(out, "output");
+        if (report != null) {
+            Preflight.writable(report, "--report");
+        }
     }
 }

@@ -1,7 +1,11 @@
 package dev.palettizer.cli;
 
 import dev.palettizer.api.Palettizer;
+import dev.palettizer.backend.BackendRegistry;
+import dev.palettizer.backend.BackendStatus;
 import dev.palettizer.engine.EngineOptions;
+import java.util.List;
+import java.util.Locale;
 import picocli.CommandLine.Option;
 
 /** Where and how wide the work runs. */
@@ -18,8 +22,16 @@ final class RunOptions {
             + " `palettizer backends` lists them (default: auto's pick, or the backend's first usable device).")
     String device;
 
+    @Option(names = {"-q", "--quiet"}, description = "No progress on stderr (warnings and errors still print).")
+    boolean quiet;
+
+    /** A bar when stderr is a terminal, one line per tensor when it is not, nothing with --quiet. */
+    ConsoleProgress progress() {
+        return ConsoleProgress.forStderr(quiet);
+    }
+
     Palettizer palettizer(EngineOptions options) {
-        Palettizer.Builder b = Palettizer.builder().backend(backend).device(device).options(options);
+        Palettizer.Builder b = Palettizer.builder().backend(backendOfDevice()).device(device).options(options);
         if (workers != null) {
             b.workers(workers);
         }
@@ -29,5 +41,21 @@ final class RunOptions {
     /** Says on stderr, in one line, which backend runs and why (what auto weighed). */
     static void announce(Palettizer palettizer) {
         System.err.println("palettizer: backend " + palettizer.backendChoice().summary());
+    }
+
+    /**
+     * A device name that `palettizer backends` lists picks its backend under auto: auto alone would
+     * look for the name among its own choice's devices only. Indexes stay with auto's choice.
+     */
+    private String backendOfDevice() {
+        if (!BackendRegistry.AUTO.equals(backend) || device == null || device.strip().matches("\\d*")) {
+            return backend;
+        }
+        String wanted = device.strip().toLowerCase(Locale.ROOT);
+        List<String> owners = BackendRegistry.discover().statuses().stream()
+                .filter(s -> s instanceof BackendStatus.Built b && b.devices().stream()
+                        .anyMatch(d -> d.name().toLowerCase(Locale.ROOT).contains(wanted)))
+                .map(BackendStatus::name).toList();
+        return owners.size() == 1 ? owners.getFirst() : backend;
     }
 }

@@ -10,9 +10,14 @@ import dev.palettizer.spec.PalettizationSpec;
 import dev.palettizer.spec.QScheme;
 import dev.palettizer.spec.SpecException;
 import dev.palettizer.spec.SpecResolver;
+import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.stream.Stream;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /** The palettization flags shared by {@code palettize} and {@code demo}; defaults are the spec's. */
 final class SpecOptions {
@@ -23,7 +28,7 @@ final class SpecOptions {
     @Option(names = "--bits", description = "Index bits: 1, 2, 3, 4, 6 or 8 (default: ${DEFAULT-VALUE}).", defaultValue = "4")
     int bits;
 
-    @Option(names = "--granularity", description = "per-tensor or per-grouped-channel (default: ${DEFAULT-VALUE}).",
+    @Option(names = "--granularity", description = "per-tensor, per-grouped-channel or per-channel (= group size 1) (default: ${DEFAULT-VALUE}).",
             defaultValue = "per-tensor")
     String granularity;
 
@@ -35,7 +40,7 @@ final class SpecOptions {
             defaultValue = "0")
     int axis;
 
-    @Option(names = "--cluster-dim", description = "Values per centroid, along the output channels (default: ${DEFAULT-VALUE}).",
+    @Option(names = "--cluster-dim", description = "Values per centroid, along the output channels; > 1 clusters exact values (default: ${DEFAULT-VALUE}).",
             defaultValue = "1")
     int clusterDim;
 
@@ -72,16 +77,68 @@ final class SpecOptions {
     @Option(names = "--include-1d", description = "Palettize 1-D tensors (biases, norms) too.")
     boolean include1d;
 
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec command;
+
+    /** The spec from the flags; a bad value or a flag that does not apply is a usage error (exit 2). */
     PalettizationSpec spec() {
-        Granularity g = switch (granularity) {
-            case "per-tensor", "per_tensor" -> Granularity.perTensor();
-            case "per-grouped-channel", "per_grouped_channel" -> Granularity.grouped(axis, groupSize);
-            case "per-channel", "per_channel" -> Granularity.perChannel(axis);
-            default -> throw new SpecException("--granularity must be per-tensor or per-grouped-channel, got '"
-                    + granularity + "'");
-        };
-        LutQuantSpec lut = lutDtype == null ? null : new LutQuantSpec(LutDType.parse(lutDtype), QScheme.parse(lutQscheme));
-        return new PalettizationSpec(bits, lut, g, clusterDim, perChannelScale);
+        boolean perTensor = granularity.equals("per-tensor") || granularity.equals("per_tensor");
+        List<String> grouping = Stream.of("--axis", "--group-size").filter(this::given).toList();
+        if (perTensor && !grouping.isEmpty()) {
+            throw usage(String.join(" and ", grouping) + " only apply to --granularity per-grouped-channel or"
+                    + " per-channel; per-tensor granularity has one LUT for the whole tensor");
+        }
+        boolean perChannel = granularity.equals("per-channel") || granularity.equals("per_channel");
+        if (perChannel && given("--group-size")) {
+            throw usage("--group-size does not apply to --granularity per-channel (one LUT per channel, group size 1);"
+                    + " use --granularity per-grouped-channel --group-size " + groupSize + " for groups");
+        }
+        if (given("--rounding-precision") && !fast()) {
+            throw usage("--rounding-precision applies to fast mode only, which "
+                    + (noFast ? "--no-fast turns off" : "clusters scalars only (--cluster-dim " + clusterDim + " clusters"
+                    + " exact values)") + "; drop --rounding-precision");
+        }
+        if (given("--lut-qscheme") && lutDtype == null) {
+            throw usage("--lut-qscheme applies to a quantized LUT only; add --lut-dtype int8 (or uint8, fp8_e4m3,"
+                    + " fp8_e5m2) or drop --lut-qscheme");
+        }
+        try {
+            Granularity g = switch (granularity) {
+                case "per-tensor", "per_tensor" -> Granularity.perTensor();
+                case "per-grouped-channel", "per_grouped_channel" -> Granularity.grouped(axis, groupSize);
+                case "per-channel", "per_channel" -> Granularity.perChannel(axis);
+                default -> throw new SpecException("--granularity must be per-tensor, per-grouped-channel or"
+                        + " per-channel, got '" + granularity + "'");
+            };
+            LutQuantSpec lut = lutDtype == null ? null : new LutQuantSpec(LutDType.parse(lutDtype), QScheme.parse(lutQscheme));
+            return new PalettizationSpec(bits, lut, g, clusterDim, perChannelScale);
+        } catch (SpecException e) {
+            throw usage(e.getMessage());
+        }
+    }
+
+    /**
+     * Fast mode is the default but clusters scalars only: on the command line a vector spec
+     * ({@code --cluster-dim} > 1) implies exact values, said once on stderr, rather than failing.
+     */
+    private boolean fast() {
+        return !noFast && clusterDim == 1;
+    }
+
+    /** Says on stderr when a vector spec turned fast mode off. */
+    void noteImpliedModes(PrintStream err) {
+        if (!noFast && clusterDim > 1) {
+            err.println("palettizer: note: --cluster-dim " + clusterDim + " clusters exact values (fast mode is for"
+                    + " scalars only), as --no-fast would");
+        }
+    }
+
+    private boolean given(String option) {
+        return command.commandLine().getParseResult().hasMatchedOption(option);
+    }
+
+    private ParameterException usage(String message) {
+        return new ParameterException(command.commandLine(), message);
     }
 
     EngineOptions engineOptions() {
@@ -89,17 +146,30 @@ final class SpecOptions {
             case "auto" -> Algorithm.AUTO;
             case "optimal" -> Algorithm.OPTIMAL;
             case "kmeans++", "kmeans-plus-plus" -> Algorithm.KMEANS_PLUS_PLUS;
-            default -> throw new SpecException("--algorithm must be auto, optimal or kmeans++, got '" + algorithm + "'");
+            default -> throw usage("--algorithm must be auto, optimal or kmeans++, got '" + algorithm + "'");
         };
-        return new EngineOptions(!noFast, roundingPrecision, seed, a, maxIterations, EngineOptions.defaults().tolerance());
+        try {
+            return new EngineOptions(fast(), roundingPrecision, seed, a, maxIterations, EngineOptions.defaults().tolerance());
+        } catch (SpecException e) {
+            throw usage(e.getMessage());
+        }
     }
 
     /** One spec and clustering mode for every tensor, from the flags. */
     SpecResolver uniformResolver() {
-        return SpecResolver.uniform(spec(), !noFast, roundingPrecision);
+        PalettizationSpec s = spec();
+        try {
+            return SpecResolver.uniform(s, fast(), roundingPrecision);
+        } catch (SpecException e) {
+            throw usage(e.getMessage());
+        }
     }
 
     FileJobOptions job(SpecResolver resolver, Path sensitivities) {
-        return new FileJobOptions(resolver, weightThreshold, include1d, sensitivities);
+        try {
+            return new FileJobOptions(resolver, weightThreshold, include1d, sensitivities);
+        } catch (SpecException e) {
+            throw usage(e.getMessage());
+        }
     }
 }

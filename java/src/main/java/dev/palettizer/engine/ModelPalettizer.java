@@ -184,7 +184,7 @@ public final class ModelPalettizer {
         SafetensorsFile.Entry e = p.entry();
         return new TensorReport(e.name(), e.shape(), e.dtype().name(), true, p.reason(), t.spec().nBits(),
                 e.elementCount(), e.data().byteSize(), t.compressedBytes(), t.error().snrDb(), t.error().sse(),
-                t.error().weightedSse(), done.seconds());
+                t.error().weightedSse(), done.seconds(), done.note());
     }
 
     private static TensorReport copiedReport(SafetensorsFile.Entry e, String reason) {

@@ -150,7 +150,7 @@ public final class OnnxPalettizer {
         long after = output == OnnxOutput.COMPRESSED ? pt.compressedBytes() : t.byteSize();
         return new TensorReport(t.name(), t.shape(), t.type().name(), true, p.reason(), pt.spec().nBits(),
                 t.elementCount(), t.byteSize(), after, pt.error().snrDb(), pt.error().sse(), pt.error().weightedSse(),
-                done.seconds());
+                done.seconds(), done.note());
     }
 
     private static TensorReport copiedReport(OnnxInitializer t, String reason) {

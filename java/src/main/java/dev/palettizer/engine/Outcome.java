@@ -6,7 +6,12 @@ import dev.palettizer.model.PalettizedTensor;
 public sealed interface Outcome permits Outcome.Palettized, Outcome.Skipped {
     String name();
 
-    record Palettized(PalettizedTensor tensor, double seconds) implements Outcome {
+    /** {@code note}: what the run did differently from what was asked (a fast-mode fallback), or null. */
+    record Palettized(PalettizedTensor tensor, double seconds, String note) implements Outcome {
+        public Palettized(PalettizedTensor tensor, double seconds) {
+            this(tensor, seconds, null);
+        }
+
         @Override
         public String name() {
             return tensor.name();

@@ -1,7 +1,13 @@
 package dev.palettizer.engine;
 
+import dev.palettizer.io.ModelFormatException;
+import dev.palettizer.io.SafetensorsFile;
 import dev.palettizer.model.FloatArraySource;
 import dev.palettizer.model.FloatSource;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.stream.Collectors;
 
 /**
  * The seed's sensitivity normalisation, for accumulated squared gradients: scale by 100, divide
@@ -15,6 +21,66 @@ public final class Sensitivities {
     private static final int CHUNK = 8192;
 
     private Sensitivities() {}
+
+    /** How a sensitivity file's names cover the tensors to palettize, in the model's order. */
+    public record Match(List<String> matched, List<String> missing) {
+        public Match {
+            matched = List.copyOf(matched);
+            missing = List.copyOf(missing);
+        }
+    }
+
+    /**
+     * Checks a sensitivity file against the tensors to palettize before any work: at least one must
+     * have sensitivities (else names such as a {@code module.} prefix went wrong, and an error says how
+     * the names differ), and every value of those that do must be a finite non-negative number (the
+     * error names the file, the tensor and the element). The caller warns about the missing ones.
+     */
+    public static Match match(SafetensorsFile file, Collection<String> palettized) {
+        List<String> matched = new ArrayList<>();
+        List<String> missing = new ArrayList<>();
+        for (String name : palettized) {
+            (file.tensor(name).isPresent() ? matched : missing).add(name);
+        }
+        if (matched.isEmpty() && !palettized.isEmpty()) {
+            throw new ModelFormatException(file.path(), "no sensitivity tensor matches any of the " + palettized.size()
+                    + " tensors to palettize (names must be equal): the file has " + examples(file.tensors().stream()
+                    .map(SafetensorsFile.Entry::name).toList()) + ", the model " + examples(List.copyOf(palettized))
+                    + hint(file, palettized));
+        }
+        for (String name : matched) {
+            SafetensorsFile.Entry e = file.tensor(name).orElseThrow();
+            try {
+                range(e.floats());
+            } catch (TensorDataException bad) {
+                throw new ModelFormatException(file.path(), name, bad.getMessage());
+            }
+        }
+        return new Match(matched, missing);
+    }
+
+    /** Up to three names, quoted. */
+    public static String examples(List<String> names) {
+        String shown = names.stream().limit(3).map(n -> "'" + n + "'").collect(Collectors.joining(", "));
+        return names.size() > 3 ? shown + " ... (" + names.size() + " in all)" : shown;
+    }
+
+    /** The usual mismatch: a wrapper's prefix such as {@code module.} on one side only. */
+    private static String hint(SafetensorsFile file, Collection<String> palettized) {
+        for (SafetensorsFile.Entry e : file.tensors()) {
+            for (String name : palettized) {
+                if (e.name().endsWith("." + name)) {
+                    return "; strip the prefix '" + e.name().substring(0, e.name().length() - name.length())
+                            + "' from the sensitivity names";
+                }
+                if (name.endsWith("." + e.name())) {
+                    return "; add the prefix '" + name.substring(0, name.length() - e.name().length())
+                            + "' to the sensitivity names";
+                }
+            }
+        }
+        return "";
+    }
 
     /** Normalised copy of accumulated squared gradients (input not modified). */
     public static float[] normalize(float[] sumSquaredGradients) {

@@ -57,6 +57,8 @@ public final class TensorPalettizer {
         checkOptions(t, spec, mode);
         try {
             return cluster(t, spec, mode);
+        } catch (OutOfMemoryError e) {
+            throw TensorMemoryError.of(t, spec, mode, e);
         } finally {
             // Each tensor is read once: a mapped model must not stay resident as a whole.
             t.values().release();
@@ -86,6 +88,12 @@ public final class TensorPalettizer {
         Seeds seeds = scalarOptimal
                 ? optimalSeeds(t, in, lutSize, keyFor(mode, t.dtype(), scales != null, maxClustered))
                 : kmeansPlusPlusSeeds(in, lutSize);
+        String note = null;
+        if (seeds == null) {
+            note = FastModeCollapse.note(mode);
+            ClusterMode exact = new ClusterMode(false, mode.roundingPrecision());
+            seeds = optimalSeeds(t, in, lutSize, keyFor(exact, t.dtype(), scales != null, maxClustered));
+        }
 
         byte[] indices = new byte[(int) layout.vectorCount()];
         // The optimal seeds need no Lloyd steps: on exact keys they are optimal, and in fast mode
@@ -100,7 +108,7 @@ public final class TensorPalettizer {
         byte[] packed = backend.pack(indices, indices.length, spec.nBits());
         PalettizedTensor out = new PalettizedTensor(t.name(), spec, t.dtype(), t.shape().clone(), layout.groups(),
                 lut, quantized, packed, indices.length, scales, error);
-        return new Outcome.Palettized(out, (System.nanoTime() - started) / 1e9);
+        return new Outcome.Palettized(out, (System.nanoTime() - started) / 1e9, note);
     }
 
     private void checkOptions(TensorInput t, PalettizationSpec spec, ClusterMode mode) {
@@ -139,6 +147,7 @@ public final class TensorPalettizer {
         }
     }
 
+    /** Null when fast keys collapse the tensor ({@link FastModeCollapse}). */
     private Seeds optimalSeeds(TensorInput t, ClusterInput in, int lutSize, ValueKey key) {
         GroupLayout layout = in.layout();
         Seeds seeds = Seeds.empty(layout.groups(), lutSize * layout.clusterDim());
@@ -147,6 +156,9 @@ public final class TensorPalettizer {
             int batchStart = from;
             int to = Math.min(layout.groups(), from + groupsPerBatch);
             WeightedValues[] hist = backend.histogram(in, key, from, to);
+            if (key.kind() == ValueKey.Kind.FP16_ROUNDED && FastModeCollapse.collapsed(in, hist, from, lutSize)) {
+                return null;
+            }
             seedGroups(seeds, in, lutSize, from, to, g -> optimalSeed(t, in, lutSize, g, hist[g - batchStart]));
         }
         return seeds;

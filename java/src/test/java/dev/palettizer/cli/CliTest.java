@@ -264,9 +264,14 @@ class CliTest {
     void badSpecsAndOverwritingTheInputAreRejected() throws IOException {
         Path in = model("m.safetensors", laplace(64 * 64, 7), 64, 64);
         Path out = dir.resolve("out.safetensors");
-        assertFailsCleanly(run("palettize", in.toString(), out.toString(), "--bits", "5"), out, "n_bits");
-        assertFailsCleanly(run("palettize", in.toString(), out.toString(), "--lut-dtype", "fp8_e4m3",
-                "--lut-qscheme", "asymmetric"), out, "symmetric");
+        // Bad flag values are usage errors (issue 17): exit 2, the message first, then the usage.
+        Run bits = run("palettize", in.toString(), out.toString(), "--bits", "5");
+        assertEquals(2, bits.exit(), bits.err());
+        assertTrue(bits.err().startsWith("n_bits must be one of {1, 2, 3, 4, 6, 8}, got 5"), bits.err());
+        Run fp8 = run("palettize", in.toString(), out.toString(), "--lut-dtype", "fp8_e4m3", "--lut-qscheme", "asymmetric");
+        assertEquals(2, fp8.exit(), fp8.err());
+        assertTrue(fp8.err().lines().findFirst().orElseThrow().contains("symmetric"), fp8.err());
+        assertFalse(Files.exists(out));
         byte[] before = Files.readAllBytes(in);
         Run same = run("palettize", in.toString(), in.toString());
         assertNotEquals(0, same.exit());

@@ -84,6 +84,10 @@ public record KMeansPalettizerConfig(
         } else if (typed.isPresent()) {
             at = ConfigPath.of("module_type_configs", typed.get());
             module = moduleTypeConfigs.get(typed.get());
+        } else if (globalConfig == null) {
+            // Absent or null alike: a rule-only document has no global config, so do not quote one.
+            return WeightDecision.leave("no module_name_configs or module_type_configs rule matches module '"
+                    + site.moduleName() + "' (type " + site.moduleType() + "), and there is no global_config");
         } else {
             at = ConfigPath.of("global_config");
             module = globalConfig;

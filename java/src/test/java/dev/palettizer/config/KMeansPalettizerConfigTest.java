@@ -118,7 +118,8 @@ class KMeansPalettizerConfigTest {
         assertDecided(c, embed, 0, "module_type_configs.Embedding: null");
         KMeansPalettizerConfig noGlobal = c.withGlobalConfig(null);
         WeightSite conv = new WeightSite("c.weight", "c", "Conv2d", "c", "conv2d", "weight", new long[] {8, 8, 3, 3});
-        assertDecided(noGlobal, conv, 0, "global_config: null");
+        assertDecided(noGlobal, conv, 0, "no module_name_configs or module_type_configs rule matches module 'c' (type Conv2d),"
+                + " and there is no global_config");
         assertEquals(8, bits(noGlobal, linear("fc", "weight")), "a type rule still applies without a global config");
     }
 

@@ -28,7 +28,11 @@ public final class DistinctValuesBuilder {
         }
     }
 
+    /** The collected values; the builder must not be used afterwards (its arrays may be handed over). */
     public WeightedValues build() {
+        if (n == values.length) {
+            return new WeightedValues(values, weights);
+        }
         return new WeightedValues(Arrays.copyOf(values, n), Arrays.copyOf(weights, n));
     }
 
@@ -49,10 +53,17 @@ public final class DistinctValuesBuilder {
 
     /** The distinct values of a dense histogram (summed weight per 16-bit pattern of {@code key}). */
     public static WeightedValues fromDense(double[] hist, ValueKey key) {
-        int[] order = FloatOrder.of(key);
-        DistinctValuesBuilder out = new DistinctValuesBuilder(order.length);
-        for (int p : order) {
-            out.add(key.valueOfPattern(p), hist[p]);
+        int used = 0;
+        for (double h : hist) {
+            used += h != 0 ? 1 : 0;
+        }
+        float[] patternValues = key.patternValues();
+        DistinctValuesBuilder out = new DistinctValuesBuilder(used);
+        for (int p : FloatOrder.of(key)) {
+            // Empty bins are most of a group's 65,536: skip them before the lookup (add would drop them too).
+            if (hist[p] != 0) {
+                out.add(patternValues[p], hist[p]);
+            }
         }
         return out.build();
     }

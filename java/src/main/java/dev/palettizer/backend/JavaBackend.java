@@ -2,6 +2,9 @@ package dev.palettizer.backend;
 
 import dev.palettizer.model.ErrorStats;
 import dev.palettizer.model.GroupLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -105,17 +108,21 @@ public final class JavaBackend implements Backend {
             List<Slice> slices = slices(layout, SLICE, fromGroup, toGroup);
             List<double[]> partial = parallel(slices, s -> denseHistogram(in, key, s));
             WeightedValues[] out = new WeightedValues[toGroup - fromGroup];
-            for (int g = fromGroup; g < toGroup; g++) {
-                double[] total = new double[65536];
-                for (int i = 0; i < slices.size(); i++) {
-                    if (slices.get(i).group() == g) {
-                        double[] h = partial.get(i);
-                        for (int p = 0; p < total.length; p++) {
-                            total[p] += h[p];
-                        }
+            // Slices are listed group by group; a group's first slice takes the later ones' counts in order
+            // (0 + h is h, so a one-slice group's histogram is its total as it stands).
+            double[] total = null;
+            for (int i = 0; i < slices.size(); i++) {
+                double[] h = partial.get(i);
+                if (i == 0 || slices.get(i).group() != slices.get(i - 1).group()) {
+                    total = h;
+                } else {
+                    for (int p = 0; p < total.length; p++) {
+                        total[p] += h[p];
                     }
                 }
-                out[g - fromGroup] = DistinctValuesBuilder.fromDense(total, key);
+                if (i == slices.size() - 1 || slices.get(i + 1).group() != slices.get(i).group()) {
+                    out[slices.get(i).group() - fromGroup] = DistinctValuesBuilder.fromDense(total, key);
+                }
             }
             return out;
         }
@@ -144,14 +151,16 @@ public final class JavaBackend implements Backend {
         long[] entries = new long[Math.toIntExact(layout.vectorsPerGroup())];
         PieceReader r = new PieceReader(in, PIECE);
         PieceCursor c = new PieceCursor(layout, group, 0, layout.vectorsPerGroup(), PIECE);
+        float[] patternValues = key.sixteenBit() ? key.patternValues() : null;
         int n = 0;
         while (c.next()) {
             r.read(c);
             for (int i = 0; i < c.length; i++) {
+                float x = r.x[i];
+                float k = patternValues == null ? x : patternValues[key.patternOf(x)];
                 // Key in the high half, weight bits in the low half: one primitive sort, and equal
                 // keys' weights summed in a fixed order.
-                entries[n++] = ((long) FloatOrder.sortable(key.keyOf(r.x[i])) << 32)
-                        | (Float.floatToRawIntBits(r.w[i]) & 0xffffffffL);
+                entries[n++] = ((long) FloatOrder.sortable(k) << 32) | (Float.floatToRawIntBits(r.w[i]) & 0xffffffffL);
             }
         }
         if (entries.length > SLICE) {
@@ -321,26 +330,47 @@ public final class JavaBackend implements Backend {
         return out;
     }
 
+    /** Eight indices as one little-endian long, and the packed bytes of eight indices written as one int/long. */
+    private static final VarHandle LONG_LE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
     @Override
     public byte[] pack(byte[] indices, long count, int bits) {
         byte[] out = new byte[Math.toIntExact(PackedIndices.bytes(count, bits))];
         // Eight indices fill exactly `bits` bytes, so ranges that start on a multiple of 8 never share a byte.
         parallel(ranges(count, SLICE), range -> {
-            for (long i = range[0]; i < range[1]; i += 8) {
-                long acc = 0;
-                int n = (int) Math.min(8, count - i);
-                for (int j = 0; j < n; j++) {
-                    acc |= (long) (indices[(int) i + j] & 0xff) << (j * bits);
+            int from = (int) range[0];
+            int to = (int) range[1];
+            int whole = from + (to - from) / 8 * 8;
+            for (int i = from; i < whole; i += 8) {
+                long acc = packEight((long) LONG_LE.get(indices, i), bits);
+                int off = i / 8 * bits;
+                for (int b = 0; b < bits; b++) {
+                    out[off + b] = (byte) (acc >>> (8 * b));
                 }
-                int off = (int) (i / 8 * bits);
-                int bytes = Math.min(bits, out.length - off);
-                for (int b = 0; b < bytes; b++) {
+            }
+            if (whole < to) {
+                long acc = 0;
+                for (int j = 0; j < to - whole; j++) {
+                    acc |= (long) (indices[whole + j] & 0xff) << (j * bits);
+                }
+                int off = whole / 8 * bits;
+                for (int b = 0; b < out.length - off; b++) {
                     out[off + b] = (byte) (acc >>> (8 * b));
                 }
             }
             return null;
         });
         return out;
+    }
+
+    /**
+     * Eight indices of {@code bits} bits, one per byte of {@code eight} (little-endian), packed LSB first
+     * into the low {@code 8 * bits} bits: byte pairs, then 16-bit pairs, then the two halves are joined.
+     */
+    static long packEight(long eight, int bits) {
+        long x = (eight & 0x00ff00ff00ff00ffL) | ((eight >>> 8) & 0x00ff00ff00ff00ffL) << bits;
+        x = (x & 0x0000ffff0000ffffL) | ((x >>> 16) & 0x0000ffff0000ffffL) << (2 * bits);
+        return (x & 0xffffffffL) | (x >>> 32) << (4 * bits);
     }
 
     @Override
@@ -369,24 +399,42 @@ public final class JavaBackend implements Backend {
     @Override
     public float[] reconstruct(GroupLayout layout, float[] lut, int lutSize, byte[] indices, float[] channelScales) {
         int cd = layout.clusterDim();
-        long rowStride = layout.rowStride();
+        int rowStride = Math.toIntExact(layout.rowStride());
         float[] out = new float[Math.toIntExact(layout.elementCount())];
         long rowBlocks = layout.rows() / cd;
         long blocksPerTask = Math.max(1, SLICE / Math.max(1, rowStride));
+        // Offsets within a row that share a group: the whole row, or along axis 1 runs of group_size * inner.
+        int run = layout.axis() == 1 ? Math.toIntExact(layout.groupSize() * layout.inner()) : rowStride;
         parallel(ranges(rowBlocks, blocksPerTask), range -> {
-            for (long rb = range[0]; rb < range[1]; rb++) {
-                long row = rb * cd;
-                for (long o = 0; o < rowStride; o++) {
-                    int idx = indices[(int) (rb * rowStride + o)] & 0xff;
-                    int entry = (layout.groupOf(row, o) * lutSize + idx) * cd;
+            for (int rb = (int) range[0]; rb < range[1]; rb++) {
+                int row = rb * cd;
+                for (int o = 0; o < rowStride; o += run) {
+                    int base = layout.groupOf(row, o) * lutSize * cd;
+                    int length = Math.min(run, rowStride - o);
                     for (int t = 0; t < cd; t++) {
-                        float scale = channelScales == null ? 1f : channelScales[(int) row + t];
-                        out[(int) ((row + t) * rowStride + o)] = lut[entry + t] * scale;
+                        float scale = channelScales == null ? 1f : channelScales[row + t];
+                        decode(lut, base + t, cd, scale, indices, rb * rowStride + o, out, (row + t) * rowStride + o,
+                                length);
                     }
                 }
             }
             return null;
         });
         return out;
+    }
+
+    /** out[to + i] = lut[base + index[from + i] * stride] * scale for i < length. */
+    private static void decode(float[] lut, int base, int stride, float scale, byte[] indices, int from, float[] out,
+                               int to, int length) {
+        if (scale == 1f) {
+            // x * 1f is x: the same bits without the multiply.
+            for (int i = 0; i < length; i++) {
+                out[to + i] = lut[base + (indices[from + i] & 0xff) * stride];
+            }
+        } else {
+            for (int i = 0; i < length; i++) {
+                out[to + i] = lut[base + (indices[from + i] & 0xff) * stride] * scale;
+            }
+        }
     }
 }

@@ -1,6 +1,7 @@
 package dev.palettizer.backend;
 
 import dev.palettizer.model.Floats;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Which value each element counts as in the histogram. FP16_ROUNDED is the fast mode: cast to
@@ -22,14 +23,34 @@ public record ValueKey(Kind kind, int decimals) {
         return kind != Kind.FP32;
     }
 
+    /** {@link #patternValues} per key, built once: fast mode's rounding (a pow and a division) costs more than a lookup. */
+    private static final ConcurrentHashMap<ValueKey, float[]> PATTERN_VALUES = new ConcurrentHashMap<>();
+
     /** The value that elements with this 16-bit pattern count as. */
     public float valueOfPattern(int pattern) {
-        return switch (kind) {
-            case FP16 -> Float.float16ToFloat((short) pattern);
-            case BF16 -> Floats.fromBf16((short) pattern);
-            case FP16_ROUNDED -> round(Float.float16ToFloat((short) pattern), decimals);
-            case FP32 -> throw new IllegalStateException("FP32 keys have no 16-bit pattern");
-        };
+        return patternValues()[pattern & 0xffff];
+    }
+
+    /** {@link #valueOfPattern} of every 16-bit pattern, for hot loops (shared: read only). */
+    public float[] patternValues() {
+        if (kind == Kind.FP32) {
+            throw new IllegalStateException("FP32 keys have no 16-bit pattern");
+        }
+        return PATTERN_VALUES.computeIfAbsent(this, ValueKey::computePatternValues);
+    }
+
+    private float[] computePatternValues() {
+        float[] table = new float[65536];
+        for (int p = 0; p < table.length; p++) {
+            short bits = (short) p;
+            table[p] = switch (kind) {
+                case FP16 -> Float.float16ToFloat(bits);
+                case BF16 -> Floats.fromBf16(bits);
+                case FP16_ROUNDED -> round(Float.float16ToFloat(bits), decimals);
+                case FP32 -> throw new IllegalStateException("FP32 keys have no 16-bit pattern");
+            };
+        }
+        return table;
     }
 
     /** The 16-bit pattern of a value (its fp16 or bf16 encoding). */

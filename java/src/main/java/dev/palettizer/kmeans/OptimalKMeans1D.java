@@ -166,15 +166,63 @@ public final class OptimalKMeans1D {
 
     /** Fills layer c's costs into {@code cur} from layer c - 1's in {@code prev}, and its split points into {@code arg} unless null. */
     private void layer(double[] prev, double[] cur, int[] arg, int c) {
-        Layer layer = new Layer(prev, cur, arg, c, c + 1, n, c, n - 1);
-        if (n >= PARALLEL_MIN) {
-            layer.invoke();
+        if (n >= PARALLEL_MIN && ForkJoinTask.inForkJoinPool()) {
+            new Layer(prev, cur, arg, c, c + 1, n, c, n - 1).invoke();
         } else {
-            layer.compute();
+            fill(prev, cur, arg, c, c + 1, n, c, n - 1);
         }
     }
 
-    /** Fills cur[j] for j in [lo, hi] given that the best split point lies in [optLo, optHi]. */
+    /**
+     * Fills cur[j] for j in [lo, hi] given that the best split point lies in [optLo, optHi], recursing
+     * on the halves; a plain recursion, since the many small layers of grouped granularity would
+     * otherwise allocate a task object per column.
+     */
+    private void fill(double[] prev, double[] cur, int[] arg, int c, int lo, int hi, int optLo, int optHi) {
+        while (lo <= hi) {
+            int mid = (lo + hi) >>> 1;
+            int best = bestSplit(prev, cur, arg, c, mid, optLo, optHi);
+            fill(prev, cur, arg, c, lo, mid - 1, optLo, best);
+            lo = mid + 1;
+            optLo = best;
+        }
+    }
+
+    /**
+     * Sets cur[mid] (and arg[mid]) to the cheapest split of the first mid points in [max(optLo, c),
+     * min(mid - 1, optHi)], the first one on ties, and returns it.
+     */
+    private int bestSplit(double[] prev, double[] cur, int[] arg, int c, int mid, int optLo, int optHi) {
+        int best = Math.max(optLo, c);
+        double bestCost = Double.POSITIVE_INFINITY;
+        int last = Math.min(mid - 1, optHi);
+        double wm = w[mid];
+        double s1m = s1[mid];
+        double s2m = s2[mid];
+        for (int i = best; i <= last; i++) {
+            double p = prev[i];
+            // A cost is >= 0, so p + cost >= p: a split whose prefix alone costs bestCost cannot win.
+            if (p >= bestCost) {
+                continue;
+            }
+            // cost(i, mid), term for term, so that the sums are the same bits.
+            double dw = wm - w[i];
+            double d1 = s1m - s1[i];
+            double cost = s2m - s2[i] - d1 * d1 / dw;
+            double v = p + (cost > 0 ? cost : 0);
+            if (v < bestCost) {
+                bestCost = v;
+                best = i;
+            }
+        }
+        cur[mid] = bestCost;
+        if (arg != null) {
+            arg[mid] = best;
+        }
+        return best;
+    }
+
+    /** {@link #fill} with the two halves forked while they are large. */
     private final class Layer extends RecursiveAction {
         private final double[] prev;
         private final double[] cur;
@@ -198,32 +246,14 @@ public final class OptimalKMeans1D {
 
         @Override
         protected void compute() {
-            if (lo > hi) {
+            if (hi - lo <= PARALLEL_MIN) {
+                fill(prev, cur, arg, c, lo, hi, optLo, optHi);
                 return;
             }
             int mid = (lo + hi) >>> 1;
-            int best = Math.max(optLo, c);
-            double bestCost = Double.POSITIVE_INFINITY;
-            int last = Math.min(mid - 1, optHi);
-            for (int i = best; i <= last; i++) {
-                double v = prev[i] + cost(i, mid);
-                if (v < bestCost) {
-                    bestCost = v;
-                    best = i;
-                }
-            }
-            cur[mid] = bestCost;
-            if (arg != null) {
-                arg[mid] = best;
-            }
-            Layer left = new Layer(prev, cur, arg, c, lo, mid - 1, optLo, best);
-            Layer right = new Layer(prev, cur, arg, c, mid + 1, hi, best, optHi);
-            if (hi - lo > PARALLEL_MIN && ForkJoinTask.inForkJoinPool()) {
-                ForkJoinTask.invokeAll(left, right);
-            } else {
-                left.compute();
-                right.compute();
-            }
+            int best = bestSplit(prev, cur, arg, c, mid, optLo, optHi);
+            ForkJoinTask.invokeAll(new Layer(prev, cur, arg, c, lo, mid - 1, optLo, best),
+                    new Layer(prev, cur, arg, c, mid + 1, hi, best, optHi));
         }
     }
 }

@@ -12,6 +12,7 @@ import dev.palettizer.spec.PalettizationSpec;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -20,7 +21,8 @@ import picocli.CommandLine.Parameters;
         description = "List a safetensors file's tensors or an ONNX model's initializers (.onnx): shape, spec, bits per"
                 + " weight, bytes, and error when known.")
 final class InspectCommand implements Callable<Integer> {
-    @Parameters(index = "0", description = "Compressed or plain safetensors file, or ONNX model.")
+    @Parameters(index = "0", description = "Compressed or plain safetensors file, ONNX model, or checkpoint folder"
+            + " (one table per shard).")
     Path file;
 
     private static final String ROW = "%-40s %-14s %-34s %6s %12s %8s%n";
@@ -31,7 +33,19 @@ final class InspectCommand implements Callable<Integer> {
         if (ModelFiles.isOnnx(file)) {
             return inspectOnnx();
         }
-        CompressedModel model = Palettizer.inspect(file);
+        if (ModelFiles.isFolder(file)) {
+            // Each shard is a compressed file of its own; a heading line names it.
+            for (Map.Entry<Path, CompressedModel> shard : Palettizer.inspectFolder(file).entrySet()) {
+                System.out.println("# " + shard.getKey().getFileName());
+                printSafetensors(shard.getKey(), shard.getValue());
+            }
+            return 0;
+        }
+        printSafetensors(file, Palettizer.inspect(file));
+        return 0;
+    }
+
+    private static void printSafetensors(Path file, CompressedModel model) throws Exception {
         for (PalettizedTensor t : model.palettized()) {
             printPalettized(t, t.shape());
         }
@@ -42,7 +56,6 @@ final class InspectCommand implements Callable<Integer> {
                         e.data().byteSize(), "-");
             }
         }
-        return 0;
     }
 
     /** Palettized weights with their shape in the graph, then the plain initializers. */

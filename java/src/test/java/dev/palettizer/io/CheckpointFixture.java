@@ -24,32 +24,39 @@ import java.util.stream.Stream;
  * embedding and lm_head, spread over three shards, plus config, tokenizer and a file in a sub-folder.
  */
 public final class CheckpointFixture {
-    public static final int HIDDEN = 64;
-    public static final int FFN = 128;
-    public static final int VOCAB = 96;
-    public static final int LAYERS = 2;
+    /** The model's dimensions; {@link #SMALL} is the default. */
+    public record Dims(int hidden, int ffn, int vocab, int layers) {}
 
-    /** Tensor name to its dtype and shape, in shard order; shards by index. */
+    public static final Dims SMALL = new Dims(64, 128, 96, 2);
+
+    /** A tensor: its dtype, shape and shard (0, 1 or 2). */
     public record Planned(String name, DType dtype, long[] shape, int shard) {}
 
     private CheckpointFixture() {}
 
     public static List<Planned> tensors() {
+        return tensors(SMALL);
+    }
+
+    public static List<Planned> tensors(Dims d) {
+        int hidden = d.hidden();
+        int ffn = d.ffn();
+        int vocab = d.vocab();
         List<Planned> t = new ArrayList<>();
-        t.add(new Planned("model.embed_tokens.weight", DType.BF16, new long[] {VOCAB, HIDDEN}, 0));
-        for (int l = 0; l < LAYERS; l++) {
+        t.add(new Planned("model.embed_tokens.weight", DType.BF16, new long[] {vocab, hidden}, 0));
+        for (int l = 0; l < d.layers(); l++) {
             String p = "model.layers." + l + ".";
-            int shard = l;
+            int shard = l % 2;
             for (String proj : List.of("q_proj", "k_proj", "v_proj", "o_proj")) {
-                t.add(new Planned(p + "self_attn." + proj + ".weight", DType.BF16, new long[] {HIDDEN, HIDDEN}, shard));
+                t.add(new Planned(p + "self_attn." + proj + ".weight", DType.BF16, new long[] {hidden, hidden}, shard));
             }
-            t.add(new Planned(p + "mlp.gate_proj.weight", DType.F16, new long[] {FFN, HIDDEN}, shard));
-            t.add(new Planned(p + "mlp.up_proj.weight", DType.F16, new long[] {FFN, HIDDEN}, shard));
-            t.add(new Planned(p + "mlp.down_proj.weight", DType.F16, new long[] {HIDDEN, FFN}, shard + 1));
-            t.add(new Planned(p + "input_layernorm.weight", DType.F32, new long[] {HIDDEN}, shard + 1));
+            t.add(new Planned(p + "mlp.gate_proj.weight", DType.F16, new long[] {ffn, hidden}, shard));
+            t.add(new Planned(p + "mlp.up_proj.weight", DType.F16, new long[] {ffn, hidden}, shard));
+            t.add(new Planned(p + "mlp.down_proj.weight", DType.F16, new long[] {hidden, ffn}, shard + 1));
+            t.add(new Planned(p + "input_layernorm.weight", DType.F32, new long[] {hidden}, shard + 1));
         }
-        t.add(new Planned("model.norm.weight", DType.F32, new long[] {HIDDEN}, 2));
-        t.add(new Planned("lm_head.weight", DType.BF16, new long[] {VOCAB, HIDDEN}, 2));
+        t.add(new Planned("model.norm.weight", DType.F32, new long[] {hidden}, 2));
+        t.add(new Planned("lm_head.weight", DType.BF16, new long[] {vocab, hidden}, 2));
         return t;
     }
 
@@ -57,14 +64,18 @@ public final class CheckpointFixture {
         return "model-0000" + (shard + 1) + "-of-00003.safetensors";
     }
 
-    /** Writes the folder; returns it. */
+    /** Writes the {@link #SMALL} folder; returns it. */
     public static Path write(Path dir, long seed) throws IOException {
+        return write(dir, seed, SMALL);
+    }
+
+    public static Path write(Path dir, long seed, Dims dims) throws IOException {
         Files.createDirectories(dir);
         Map<Integer, SafetensorsWriter> shards = new TreeMap<>();
         SequencedMap<String, String> weightMap = new LinkedHashMap<>();
         long total = 0;
         int salt = 0;
-        for (Planned p : tensors()) {
+        for (Planned p : tensors(dims)) {
             byte[] bytes = values(p, seed, salt++);
             shards.computeIfAbsent(p.shard(), s -> new SafetensorsWriter().putMetadata("format", "pt"))
                     .add(new SafetensorsWriter.Tensor(p.name(), p.dtype(), p.shape(), SafetensorsWriter.Payload.of(bytes)));
@@ -76,10 +87,10 @@ public final class CheckpointFixture {
         }
         Files.write(dir.resolve(ShardIndex.FILE_NAME), new ShardIndex(weightMap, total, null).toJson());
         Files.writeString(dir.resolve("config.json"), "{\"architectures\": [\"LlamaForCausalLM\"], \"hidden_size\": "
-                + HIDDEN + ", \"tie_word_embeddings\": false}\n");
+                + dims.hidden() + ", \"tie_word_embeddings\": false}\n");
         Files.write(dir.resolve("tokenizer.model"), new byte[] {0, 1, 2, (byte) 0xff, 10, 13});
         Files.createDirectories(dir.resolve("original"));
-        Files.writeString(dir.resolve("original/params.json"), "{\"dim\": " + HIDDEN + "}", StandardCharsets.UTF_8);
+        Files.writeString(dir.resolve("original/params.json"), "{\"dim\": " + dims.hidden() + "}", StandardCharsets.UTF_8);
         return dir;
     }
 

@@ -25,6 +25,7 @@ import java.util.SequencedMap;
  * error (the strict JSON reader rejects duplicate keys), as is a shard name that leaves the folder.
  *
  * @param weightMap tensor name to shard file name, in document order
+ * @param totalSize the {@code total_size} in bytes, or -1 when the index has none
  * @param format the {@code palettizer.format} of a palettized folder, or null for a dense one
  */
 public record ShardIndex(SequencedMap<String, String> weightMap, long totalSize, String format) {
@@ -110,7 +111,9 @@ public record ShardIndex(SequencedMap<String, String> weightMap, long totalSize,
     public byte[] toJson() {
         ObjectNode root = JsonFields.MAPPER.createObjectNode();
         ObjectNode metadata = root.putObject("metadata");
-        metadata.put("total_size", totalSize);
+        if (totalSize >= 0) {
+            metadata.put("total_size", totalSize);
+        }
         if (format != null) {
             metadata.put(FORMAT_KEY, format);
         }

@@ -57,7 +57,7 @@ public final class FolderPalettizer {
             checkReservedNames(model, plans);
             List<Path> inputDirs = new ArrayList<>(List.of(model.dir()));
             if (sens != null) {
-                inputDirs.add(sens.dir());
+                inputDirs.add(sens.source());
             }
             try (ShardedOutput output = ShardedOutput.create(out, maxShardBytes, inputDirs)) {
                 Map<String, String> shared = new LinkedHashMap<>();

@@ -23,6 +23,7 @@ import java.util.stream.Stream;
  */
 public final class CheckpointFolder implements AutoCloseable {
     private final Path dir;
+    private final Path source;
     private final Path indexFile;
     private final ShardIndex index;
     private final List<SafetensorsFile> shards;
@@ -31,9 +32,10 @@ public final class CheckpointFolder implements AutoCloseable {
     private final List<Path> otherFiles;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private CheckpointFolder(Path dir, Path indexFile, ShardIndex index, List<SafetensorsFile> shards,
+    private CheckpointFolder(Path dir, Path source, Path indexFile, ShardIndex index, List<SafetensorsFile> shards,
                              List<Path> otherFiles) {
         this.dir = dir;
+        this.source = source;
         this.indexFile = indexFile;
         this.index = index;
         this.shards = List.copyOf(shards);
@@ -57,7 +59,7 @@ public final class CheckpointFolder implements AutoCloseable {
     public static CheckpointFolder open(Path path) throws IOException {
         if (!isFolder(path)) {
             SafetensorsFile single = SafetensorsFile.open(path);
-            return new CheckpointFolder(path.toAbsolutePath().getParent(), null, null, List.of(single), List.of());
+            return new CheckpointFolder(path.toAbsolutePath().getParent(), path, null, null, List.of(single), List.of());
         }
         Path dir = Files.isDirectory(path) ? path : path.toAbsolutePath().getParent();
         Path indexFile = Files.isDirectory(path) ? findIndex(dir) : path;
@@ -108,7 +110,7 @@ public final class CheckpointFolder implements AutoCloseable {
             if (indexFile != null) {
                 excluded.add(indexFile);
             }
-            return new CheckpointFolder(dir, indexFile, index, opened, otherFiles(dir, excluded));
+            return new CheckpointFolder(dir, dir, indexFile, index, opened, otherFiles(dir, excluded));
         } catch (IOException | RuntimeException | Error e) {
             opened.forEach(SafetensorsFile::close);
             throw e;
@@ -174,6 +176,11 @@ public final class CheckpointFolder implements AutoCloseable {
     /** The folder (for a single file: the folder holding it). */
     public Path dir() {
         return dir;
+    }
+
+    /** What was opened: the folder, or the single file (which no output may replace or hold). */
+    public Path source() {
+        return source;
     }
 
     /** The index, if the folder has one. */

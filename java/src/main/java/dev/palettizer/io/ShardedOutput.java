@@ -69,7 +69,7 @@ public final class ShardedOutput implements AutoCloseable {
     /**
      * Starts a folder at {@code out}, refusing one that would replace, or lie inside, an input folder.
      *
-     * @param inputDirs folders the job reads; {@code out} may be neither one of them, inside one, nor hold one
+     * @param inputDirs folders (or files) the job reads; {@code out} may be neither one of them, inside one, nor hold one
      * @throws IllegalArgumentException if {@code maxShardBytes} is not positive
      * @throws ModelFormatException if {@code out} is an input, is a file, or is a non-empty folder without an index
      */

@@ -161,6 +161,44 @@ class CheckpointFolderJobTest {
     }
 
     @Test
+    void sensitivitiesComeFromAFileBesideTheOutputOrFromAFolder() throws Exception {
+        Path in = CheckpointFixture.write(dir.resolve("in"), 2);
+        String name = "model.layers.0.mlp.up_proj.weight";
+        float[] s = new float[CheckpointFixture.SMALL.ffn() * CheckpointFixture.SMALL.hidden()];
+        java.util.SplittableRandom random = new java.util.SplittableRandom(9);
+        for (int i = 0; i < s.length; i++) {
+            s[i] = (float) Math.pow(random.nextDouble(), 8);
+        }
+        Path sensFile = dir.resolve("sens.safetensors");
+        new dev.palettizer.io.SafetensorsWriter().add(new dev.palettizer.io.SafetensorsWriter.Tensor(name, DType.F32,
+                new long[] {CheckpointFixture.SMALL.ffn(), CheckpointFixture.SMALL.hidden()},
+                dev.palettizer.io.SafetensorsWriter.Payload.ofFloats(s))).write(sensFile);
+        Path sensDir = Files.createDirectories(dir.resolve("sens"));
+        Files.copy(sensFile, sensDir.resolve("model.safetensors"));
+        FileJobOptions plain = FileJobOptions.of(SPEC);
+        palettizer.palettizeFolder(in, dir.resolve("plain"), plain, 1_000_000, Progress.NONE);
+        for (Path sens : List.of(sensFile, sensDir)) {
+            Path out = dir.resolve("weighted-" + sens.getFileName());
+            palettizer.palettizeFolder(in, out, new FileJobOptions(plain.resolver(), plain.weightThreshold(), false, sens),
+                    1_000_000, Progress.NONE);
+            PalettizedTensor weighted = palettized(out).get(name);
+            PalettizedTensor unweighted = palettized(dir.resolve("plain")).get(name);
+            assertFalse(java.util.Arrays.equals(weighted.lut(), unweighted.lut()),
+                    "the sensitivities of " + sens + " weigh the clustering");
+            assertArrayEquals(palettized(dir.resolve("plain")).get("model.layers.0.mlp.gate_proj.weight").lut(),
+                    palettized(out).get("model.layers.0.mlp.gate_proj.weight").lut(), "no sensitivities: unweighted");
+        }
+        assertArrayEquals(palettized(dir.resolve("weighted-sens.safetensors")).get(name).lut(),
+                palettized(dir.resolve("weighted-sens")).get(name).lut(), "a file or a folder of it: the same");
+    }
+
+    private static Map<String, PalettizedTensor> palettized(Path folder) throws IOException {
+        Map<String, PalettizedTensor> all = new HashMap<>();
+        Palettizer.inspectFolder(folder).values().forEach(m -> m.palettized().forEach(t -> all.put(t.name(), t)));
+        return all;
+    }
+
+    @Test
     void indexNamingAMissingShardFails() throws Exception {
         Path in = CheckpointFixture.write(dir.resolve("in"), 1);
         Files.delete(in.resolve(CheckpointFixture.shardName(1)));

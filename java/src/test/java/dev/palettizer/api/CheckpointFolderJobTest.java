@@ -192,6 +192,32 @@ class CheckpointFolderJobTest {
                 palettized(dir.resolve("weighted-sens")).get(name).lut(), "a file or a folder of it: the same");
     }
 
+    @Test
+    void theFacadeOpensAFolderAsOneModel() throws Exception {
+        Path in = CheckpointFixture.write(dir.resolve("in"), 6);
+        Map<String, PalettizedTensor> viaFolderJob;
+        palettizer.palettizeFolder(in, dir.resolve("pal"), FileJobOptions.of(SPEC), 1_000_000, Progress.NONE);
+        viaFolderJob = palettized(dir.resolve("pal"));
+        try (ModelWeights model = ModelWeights.open(in.resolve(ShardIndex.FILE_NAME));
+             KMeansPalettizer k = new KMeansPalettizer(model, FileJobOptions.of(SPEC).resolver())) {
+            assertEquals(CheckpointFixture.tensors().size(), model.weights().size());
+            assertEquals(Map.of("format", "pt"), model.metadata());
+            assertEquals("Embedding", model.weight("model.embed_tokens.weight").orElseThrow().site().moduleType());
+            PreparedModel prepared = k.prepare(PrepareOptions.defaults().withWorkers(2).withBackend("java")
+                    .withProgress(new ProgressOutput.Listener(Progress.NONE)));
+            // The facade follows the seed (no 1-D or size rule of its own), so it palettizes the norms too.
+            assertTrue(prepared.palettized().keySet().containsAll(viaFolderJob.keySet()), prepared.palettized().keySet().toString());
+            for (PalettizedTensor t : viaFolderJob.values()) {
+                assertArrayEquals(t.packedIndices(), prepared.palettized(t.name()).orElseThrow().packedIndices(), t.name());
+            }
+            Path file = dir.resolve("model.pal.safetensors");
+            k.finalize(ExportFormat.COMPRESSED_SAFETENSORS, file).close();
+            assertEquals(prepared.palettized().size(), Palettizer.inspect(file).palettized().size());
+            assertThrows(IllegalArgumentException.class, () -> k.finalize(ExportFormat.COMPRESSED_SAFETENSORS,
+                    in.resolve(CheckpointFixture.shardName(0))), "a shard is an input");
+        }
+    }
+
     private static Map<String, PalettizedTensor> palettized(Path folder) throws IOException {
         Map<String, PalettizedTensor> all = new HashMap<>();
         Palettizer.inspectFolder(folder).values().forEach(m -> m.palettized().forEach(t -> all.put(t.name(), t)));

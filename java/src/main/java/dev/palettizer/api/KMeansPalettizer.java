@@ -10,6 +10,7 @@ import dev.palettizer.engine.TensorDataException;
 import dev.palettizer.engine.TensorInput;
 import dev.palettizer.engine.ClusterMode;
 import dev.palettizer.engine.TensorJob;
+import dev.palettizer.io.CheckpointFolder;
 import dev.palettizer.io.FloatSourcePayload;
 import dev.palettizer.io.ModelFormatException;
 import dev.palettizer.io.SafetensorsFile;
@@ -67,12 +68,12 @@ public final class KMeansPalettizer implements AutoCloseable {
         final PrepareOptions options;
         final Palettizer engine;
         final List<Target> targets;
-        final SafetensorsFile sensitivityFile;
+        final CheckpointFolder sensitivityFile;
         final Map<String, FloatSource> sensitivities = new HashMap<>();
         final Map<String, String> sensitivityOrigin = new HashMap<>();
         PreparedModel model;
 
-        Prepared(PrepareOptions options, Palettizer engine, List<Target> targets, SafetensorsFile sensitivityFile) {
+        Prepared(PrepareOptions options, Palettizer engine, List<Target> targets, CheckpointFolder sensitivityFile) {
             this.options = options;
             this.engine = engine;
             this.targets = targets;
@@ -114,10 +115,10 @@ public final class KMeansPalettizer implements AutoCloseable {
                         + " once (create a new one to start over)");
             }
             List<Target> targets = decide();
-            SafetensorsFile sensitivities = null;
+            CheckpointFolder sensitivities = null;
             Palettizer engine = null;
             try {
-                sensitivities = options.sensitivities() == null ? null : SafetensorsFile.open(options.sensitivities());
+                sensitivities = options.sensitivities() == null ? null : CheckpointFolder.open(options.sensitivities());
                 engine = Palettizer.builder().workers(options.workers()).backend(options.backend())
                         .options(EngineOptions.defaults().withSeed(options.seed())).build();
                 Prepared p = new Prepared(options, engine, targets, sensitivities);
@@ -271,9 +272,9 @@ public final class KMeansPalettizer implements AutoCloseable {
         return targets;
     }
 
-    /** Maps the file's sensitivities of the weights to palettize, normalised per tensor; checks their shapes. */
+    /** Maps the file's (or folder's) sensitivities of the weights to palettize, normalised per tensor; checks their shapes. */
     private static void loadSensitivities(Prepared p) {
-        SafetensorsFile file = p.sensitivityFile;
+        CheckpointFolder file = p.sensitivityFile;
         for (Target t : p.targets) {
             if (!t.decision().palettized()) {
                 continue;
@@ -284,15 +285,15 @@ public final class KMeansPalettizer implements AutoCloseable {
                 continue;
             }
             if (!Arrays.equals(s.shape(), t.weight().shape())) {
-                throw new ModelFormatException(file.path(), name, "sensitivities have shape "
+                throw new ModelFormatException(s.file(), name, "sensitivities have shape "
                         + Arrays.toString(s.shape()) + " but the weight has shape " + Arrays.toString(t.weight().shape()));
             }
             try {
                 p.sensitivities.put(name, Sensitivities.normalized(s.floats()));
             } catch (TensorDataException e) {
-                throw new ModelFormatException(file.path(), name, e.getMessage(), e);
+                throw new ModelFormatException(s.file(), name, e.getMessage(), e);
             }
-            p.sensitivityOrigin.put(name, file.path().toString());
+            p.sensitivityOrigin.put(name, s.file().toString());
         }
     }
 
@@ -380,7 +381,7 @@ public final class KMeansPalettizer implements AutoCloseable {
     private List<Path> inputs(Prepared p) {
         List<Path> inputs = new ArrayList<>(model.files());
         if (p.sensitivityFile != null) {
-            inputs.add(p.sensitivityFile.path());
+            inputs.addAll(p.sensitivityFile.inputFiles());
         }
         return inputs;
     }

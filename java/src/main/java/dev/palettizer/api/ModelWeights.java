@@ -1,5 +1,6 @@
 package dev.palettizer.api;
 
+import dev.palettizer.io.CheckpointFolder;
 import dev.palettizer.io.ModelFormatException;
 import dev.palettizer.io.OnnxCompressedFormat;
 import dev.palettizer.io.OnnxInitializer;
@@ -157,26 +158,46 @@ public final class ModelWeights implements AutoCloseable {
      * has no safetensors dtype (strings, complex, 4- and 2-bit types) are not listed, and an ONNX
      * export copies them unchanged.
      *
+     * A checkpoint folder (Hugging Face shards and index, or the index file) opens as one model:
+     * every shard's tensors, sites derived across all shards, the metadata the shards share.
+     *
      * @throws ModelFormatException if the file is malformed, or is an ONNX model palettized already
      */
     public static ModelWeights open(Path file) throws IOException {
+        if (CheckpointFolder.isFolder(file)) {
+            return openFolder(file);
+        }
         return OnnxModel.hasOnnxName(file) ? openOnnx(file) : openSafetensors(file);
     }
 
     private static ModelWeights openSafetensors(Path safetensors) throws IOException {
         SafetensorsFile f = SafetensorsFile.open(safetensors);
         try {
-            List<Weight> weights = new ArrayList<>();
-            SequencedMap<String, WeightSite> sites = SafetensorsSites.of(f.tensors());
-            for (SafetensorsFile.Entry e : f.tensors()) {
-                FloatSource values = e.dtype().isPalettizable() ? e.floats() : null;
-                weights.add(new Weight(sites.get(e.name()), e.dtype(), values, Payload.of(e.data())));
-            }
-            return new ModelWeights(weights, f.metadata(), f.path(), List.of(f.path()), null, f::close);
+            return new ModelWeights(weightsOf(f.tensors()), f.metadata(), f.path(), List.of(f.path()), null, f::close);
         } catch (RuntimeException e) {
             f.close();
             throw e;
         }
+    }
+
+    private static ModelWeights openFolder(Path folder) throws IOException {
+        CheckpointFolder f = CheckpointFolder.open(folder);
+        try {
+            return new ModelWeights(weightsOf(f.tensors()), f.sharedMetadata(), f.dir(), f.inputFiles(), null, f::close);
+        } catch (RuntimeException e) {
+            f.close();
+            throw e;
+        }
+    }
+
+    private static List<Weight> weightsOf(List<SafetensorsFile.Entry> tensors) {
+        List<Weight> weights = new ArrayList<>();
+        SequencedMap<String, WeightSite> sites = SafetensorsSites.of(tensors);
+        for (SafetensorsFile.Entry e : tensors) {
+            FloatSource values = e.dtype().isPalettizable() ? e.floats() : null;
+            weights.add(new Weight(sites.get(e.name()), e.dtype(), values, Payload.of(e.data())));
+        }
+        return weights;
     }
 
     private static ModelWeights openOnnx(Path file) throws IOException {
@@ -216,7 +237,7 @@ public final class ModelWeights implements AutoCloseable {
         return metadata;
     }
 
-    /** The mapped file behind the weights, if any. */
+    /** The mapped file (or checkpoint folder) behind the weights, if any. */
     public Optional<Path> file() {
         return Optional.ofNullable(path);
     }

@@ -5,6 +5,7 @@ import dev.palettizer.backend.BackendChoice;
 import dev.palettizer.backend.BackendRegistry;
 import dev.palettizer.engine.EngineOptions;
 import dev.palettizer.engine.FileJobOptions;
+import dev.palettizer.engine.FolderPalettizer;
 import dev.palettizer.engine.ModelPalettizer;
 import dev.palettizer.engine.OnnxOutput;
 import dev.palettizer.engine.OnnxPalettizer;
@@ -13,17 +14,20 @@ import dev.palettizer.engine.Progress;
 import dev.palettizer.engine.TensorInput;
 import dev.palettizer.engine.TensorJob;
 import dev.palettizer.engine.TensorReport;
+import dev.palettizer.io.CheckpointFolder;
 import dev.palettizer.io.CompressedModel;
 import dev.palettizer.io.OnnxCompressedModel;
 import dev.palettizer.io.OnnxModel;
 import dev.palettizer.io.SafetensorsFile;
 import dev.palettizer.io.SafetensorsWriter;
+import dev.palettizer.io.ShardedOutput;
 import dev.palettizer.model.PalettizedTensor;
 import dev.palettizer.spec.PalettizationSpec;
 import dev.palettizer.spec.SpecException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ForkJoinPool;
 
 /**
@@ -43,6 +47,7 @@ public final class Palettizer implements AutoCloseable {
     private final Backend backend;
     private final ModelPalettizer models;
     private final OnnxPalettizer onnx;
+    private final FolderPalettizer folders;
 
     private Palettizer(int workers, String backendName, String device, EngineOptions options) {
         BackendRegistry registry = BackendRegistry.discover();
@@ -57,6 +62,7 @@ public final class Palettizer implements AutoCloseable {
         this.pool = workerPool;
         this.models = new ModelPalettizer(backend, options, pool);
         this.onnx = new OnnxPalettizer(models, pool);
+        this.folders = new FolderPalettizer(models, pool);
     }
 
     public static Builder builder() {
@@ -110,14 +116,47 @@ public final class Palettizer implements AutoCloseable {
         return models.densePayload(t, transposed);
     }
 
-    /** Palettizes a safetensors file into a compressed safetensors file (written atomically). */
+    /**
+     * Palettizes a safetensors file into a compressed safetensors file (written atomically); a
+     * checkpoint folder or its index file goes to {@link #palettizeFolder} with the Hub's 5 GB shards.
+     */
     public List<TensorReport> palettizeFile(Path in, Path out, FileJobOptions job, Progress progress) throws IOException {
-        return models.palettize(in, out, job, progress);
+        return CheckpointFolder.isFolder(in)
+                ? palettizeFolder(in, out, job, ShardedOutput.DEFAULT_MAX_SHARD_BYTES, progress)
+                : models.palettize(in, out, job, progress);
     }
 
-    /** Rebuilds a dense safetensors file from a compressed one. */
+    /** Rebuilds a dense safetensors file from a compressed one; a folder as {@link #decompressFolder}, 5 GB shards. */
     public void decompressFile(Path in, Path out) throws IOException {
-        models.decompress(in, out);
+        if (CheckpointFolder.isFolder(in)) {
+            decompressFolder(in, out, ShardedOutput.DEFAULT_MAX_SHARD_BYTES);
+        } else {
+            models.decompress(in, out);
+        }
+    }
+
+    /**
+     * Palettizes a Hugging Face checkpoint folder (shards + {@code model.safetensors.index.json}, or a
+     * folder of one {@code .safetensors} file; or the index file itself) into a folder of compressed
+     * shards of at most {@code maxShardBytes} each, an index of every stored tensor, and the other
+     * files copied unchanged. Tensors stream: memory holds a few at a time. The output folder appears
+     * atomically and replaces an existing checkpoint folder only once complete.
+     */
+    public List<TensorReport> palettizeFolder(Path in, Path out, FileJobOptions job, long maxShardBytes,
+                                              Progress progress) throws IOException {
+        return folders.palettize(in, out, job, maxShardBytes, progress);
+    }
+
+    /** Rebuilds a dense checkpoint folder (original dtypes, shards of at most {@code maxShardBytes}) from a palettized one. */
+    public void decompressFolder(Path in, Path out, long maxShardBytes) throws IOException {
+        folders.decompress(in, out, maxShardBytes);
+    }
+
+    /** Each shard of a checkpoint folder with its palettized tensors and plain tensor names, in shard order. */
+    public static Map<Path, CompressedModel> inspectFolder(Path folder) throws IOException {
+        try (CheckpointFolder f = CheckpointFolder.open(folder)) {
+            return FolderPalettizer.inspect(f);
+        }
     }
 
     /** Reads a compressed (or plain) safetensors file's description. */

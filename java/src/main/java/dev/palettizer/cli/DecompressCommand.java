@@ -12,21 +12,32 @@ import picocli.CommandLine.Parameters;
         description = "Rebuild a dense safetensors file (each tensor in its original dtype) from a compressed one,"
                 + " or a dense ONNX model from a compressed one (.onnx).")
 final class DecompressCommand implements Callable<Integer> {
-    @Parameters(index = "0", description = "Compressed safetensors file or ONNX model.")
+    @Parameters(index = "0", description = "Compressed safetensors file, ONNX model or palettized checkpoint folder.")
     Path in;
 
-    @Parameters(index = "1", description = "Dense output file (written atomically).")
+    @Parameters(index = "1", description = "Dense output file, or folder for a folder input (written atomically).")
     Path out;
 
     @Mixin
     RunOptions run;
 
+    @Mixin
+    ShardOptions shards;
+
     @Override
     public Integer call() throws Exception {
         Preflight.readable(in, "input");
-        Preflight.writable(out, "output");
+        if (ModelFiles.isFolder(in)) {
+            Preflight.writableFolder(out, "output");
+        } else {
+            Preflight.writable(out, "output");
+        }
         try (Palettizer p = run.palettizer(EngineOptions.defaults())) {
-            if (ModelFiles.isOnnx(in)) {
+            boolean folder = ModelFiles.isFolder(in);
+            long maxShardBytes = shards.maxShardBytes(in, folder);
+            if (folder) {
+                p.decompressFolder(in, out, maxShardBytes);
+            } else if (ModelFiles.isOnnx(in)) {
                 p.decompressOnnx(in, ModelFiles.onnxOutput(in, out));
             } else {
                 p.decompressFile(in, out);

@@ -22,7 +22,8 @@ import picocli.CommandLine.Parameters;
         description = "List a safetensors file's tensors or an ONNX model's initializers (.onnx): shape, spec, bits per"
                 + " weight, bytes, and error when known.")
 final class InspectCommand implements Callable<Integer> {
-    @Parameters(index = "0", description = "Compressed or plain safetensors file, or ONNX model.")
+    @Parameters(index = "0", description = "Compressed or plain safetensors file, ONNX model, or checkpoint folder"
+            + " (one table per shard).")
     Path file;
 
     @Override
@@ -30,15 +31,24 @@ final class InspectCommand implements Callable<Integer> {
         InspectTable table = new InspectTable();
         if (ModelFiles.isOnnx(file)) {
             inspectOnnx(table);
+        } else if (ModelFiles.isFolder(file)) {
+            // Each shard is a compressed file of its own: one table per shard, under a heading line.
+            for (Path shard : Palettizer.inspectFolder(file).keySet()) {
+                System.out.println("# " + shard.getFileName());
+                InspectTable shardTable = new InspectTable();
+                inspectSafetensors(shardTable, shard);
+                shardTable.print(System.out);
+            }
+            return 0;
         } else {
-            inspectSafetensors(table);
+            inspectSafetensors(table, file);
         }
         table.print(System.out);
         return 0;
     }
 
     /** A compressed file's tensors, or every tensor of a plain one, in header order. */
-    private void inspectSafetensors(InspectTable table) throws Exception {
+    private static void inspectSafetensors(InspectTable table, Path file) throws Exception {
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
             List<String> header = f.tensors().stream().map(SafetensorsFile.Entry::name).toList();
             CompressedModel model = f.metadata().containsKey(CompressedFormat.FORMAT_KEY)

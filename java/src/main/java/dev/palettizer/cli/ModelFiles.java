@@ -1,12 +1,20 @@
 package dev.palettizer.cli;
 
+import dev.palettizer.io.CheckpointFolder;
 import dev.palettizer.io.OnnxModel;
 import dev.palettizer.spec.SpecException;
 import java.nio.file.Path;
 
-/** Which format a command reads: ONNX models by their .onnx extension, safetensors otherwise. */
+/**
+ * Which format a command reads: checkpoint folders (a directory, or its {@code *.safetensors.index.json}),
+ * ONNX models by their .onnx extension, safetensors files otherwise.
+ */
 final class ModelFiles {
     private ModelFiles() {}
+
+    static boolean isFolder(Path path) {
+        return CheckpointFolder.isFolder(path);
+    }
 
     static boolean isOnnx(Path file) {
         return OnnxModel.hasOnnxName(file);

@@ -24,10 +24,12 @@ import picocli.CommandLine.Spec;
                 "One spec for every tensor from the flags (--bits ...), or per module and op from --config FILE or"
                         + " --preset NAME, which cannot be combined with those flags."})
 final class PalettizeCommand implements Callable<Integer> {
-    @Parameters(index = "0", description = "Input safetensors or ONNX file (never modified).")
+    @Parameters(index = "0", description = "Input safetensors or ONNX file, or checkpoint folder (shards + index, or"
+            + " its *.safetensors.index.json) (never modified).")
     Path in;
 
-    @Parameters(index = "1", description = "Output file, same format as the input (written atomically).")
+    @Parameters(index = "1", description = "Output file, same format as the input, or folder for a folder input"
+            + " (written atomically).")
     Path out;
 
     @Mixin
@@ -44,6 +46,9 @@ final class PalettizeCommand implements Callable<Integer> {
 
     @Option(names = "--report", description = "Write the per-tensor report as JSON to this file.")
     Path report;
+
+    @Mixin
+    ShardOptions shards;
 
     @Option(names = "--onnx-output", description = "ONNX input only: compressed (LUT + indices expanded in the graph)"
             + " or dense (reconstructed weights) (default: ${DEFAULT-VALUE}).", defaultValue = "compressed")
@@ -63,7 +68,11 @@ final class PalettizeCommand implements Callable<Integer> {
         List<TensorReport> reports;
         try (Palettizer p = run.palettizer(spec.engineOptions()); ConsoleProgress progress = run.progress()) {
             RunOptions.announce(p);
-            reports = ModelFiles.isOnnx(in)
+            boolean folder = ModelFiles.isFolder(in);
+            long maxShardBytes = shards.maxShardBytes(in, folder);
+            reports = folder
+                    ? p.palettizeFolder(in, out, job, maxShardBytes, progress)
+                    : ModelFiles.isOnnx(in)
                     ? p.palettizeOnnx(in, ModelFiles.onnxOutput(in, out), job, OnnxOutput.parse(onnxOutput), progress)
                     : p.palettizeFile(in, out, job, progress);
         }
@@ -91,7 +100,11 @@ final class PalettizeCommand implements Callable<Integer> {
         if (sensitivities != null) {
             Preflight.readable(sensitivities, "--sensitivities file");
         }
-        Preflight.writable(out, "output");
+        if (ModelFiles.isFolder(in)) {
+            Preflight.writableFolder(out, "output");
+        } else {
+            Preflight.writable(out, "output");
+        }
         if (report != null) {
             Preflight.writable(report, "--report");
         }

@@ -52,6 +52,28 @@ final class Preflight {
         }
     }
 
+    /**
+     * For a checkpoint folder's output: its parent accepts a new folder (the output is built in a sibling and
+     * renamed), and it is not a file. An existing folder is the folder writer's to judge (it replaces only a
+     * checkpoint folder or an empty one).
+     */
+    static void writableFolder(Path folder, String role) {
+        if (Files.exists(folder) && !Files.isDirectory(folder)) {
+            throw new CommandException(role + " " + folder + " is a file; a checkpoint folder is written as a folder:"
+                    + " give a folder path");
+        }
+        Path parent = folder.toAbsolutePath().getParent();
+        if (parent == null || !Files.isDirectory(parent)) {
+            throw new CommandException("cannot write " + role + " " + folder + ": folder " + parent
+                    + " does not exist; create it first (mkdir -p " + parent + ")");
+        }
+        try {
+            Files.delete(Files.createTempDirectory(parent, ".palettizer-probe"));
+        } catch (IOException e) {
+            throw new CommandException("cannot write " + role + " " + folder + " in folder " + parent + ": " + reason(e));
+        }
+    }
+
     /** The operating system's reason in words, without the path the exception carries. */
     static String reason(IOException e) {
         return switch (e) {

@@ -21,6 +21,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
 
@@ -50,7 +52,7 @@ public final class ModelPalettizer {
      * What to do with one input tensor: palettize it as decided (with optional sensitivities), or copy
      * it when the decision is null; and why.
      */
-    private record Plan(SafetensorsFile.Entry entry, WeightDecision decision, FloatSource sensitivities, String reason) {
+    record Plan(SafetensorsFile.Entry entry, WeightDecision decision, FloatSource sensitivities, String reason) {
         boolean palettize() {
             return decision != null;
         }
@@ -64,7 +66,8 @@ public final class ModelPalettizer {
         try (SafetensorsFile model = SafetensorsFile.open(in);
              SafetensorsFile sens = job.sensitivities() == null ? null : SafetensorsFile.open(job.sensitivities())) {
             Map<String, WeightSite> sites = SafetensorsSites.of(model.tensors());
-            List<Plan> plans = model.tensors().stream().map(e -> plan(e, sites.get(e.name()), job, sens)).toList();
+            List<Plan> plans = model.tensors().stream()
+                    .map(e -> plan(e, sites.get(e.name()), job, sens == null ? null : sens::tensor)).toList();
             progress.start(plans.stream().filter(Plan::palettize).mapToLong(p -> p.entry().elementCount()).sum());
             List<ForkJoinTask<Outcome>> tasks = new ArrayList<>();
             for (Plan p : plans) {
@@ -114,7 +117,7 @@ public final class ModelPalettizer {
         return tasks.stream().map(ForkJoinTask::join).toList();
     }
 
-    private Outcome run(Plan p, Progress progress) {
+    Outcome run(Plan p, Progress progress) {
         SafetensorsFile.Entry e = p.entry();
         FloatSource sens = p.sensitivities() == null ? null : Sensitivities.normalized(p.sensitivities());
         WeightDecision d = p.decision();
@@ -127,8 +130,10 @@ public final class ModelPalettizer {
     /**
      * The resolver decides first; a tensor it wants palettized is still copied when it is not a float,
      * is 1-D (unless asked for) or has no more elements than the weight threshold (seed semantics).
+     * {@code sens} finds a tensor's sensitivities by name (null: none given).
      */
-    private static Plan plan(SafetensorsFile.Entry e, WeightSite site, FileJobOptions job, SafetensorsFile sens) {
+    static Plan plan(SafetensorsFile.Entry e, WeightSite site, FileJobOptions job,
+                     Function<String, Optional<SafetensorsFile.Entry>> sens) {
         if (!e.dtype().isPalettizable()) {
             return copy(e, "dtype " + e.dtype() + " is not a float type");
         }
@@ -145,12 +150,12 @@ public final class ModelPalettizer {
         if (sens == null) {
             return new Plan(e, d, null, d.reason());
         }
-        SafetensorsFile.Entry s = sens.tensor(e.name()).orElse(null);
+        SafetensorsFile.Entry s = sens.apply(e.name()).orElse(null);
         if (s == null) {
             return new Plan(e, d, null, d.reason() + "; no sensitivities for this tensor: unweighted");
         }
         if (!Arrays.equals(s.shape(), e.shape())) {
-            throw new ModelFormatException(sens.path(), e.name(), "sensitivities have shape " + Arrays.toString(s.shape())
+            throw new ModelFormatException(s.file(), e.name(), "sensitivities have shape " + Arrays.toString(s.shape())
                     + " but the weight has shape " + Arrays.toString(e.shape()));
         }
         return new Plan(e, d, s.floats(), d.reason());
@@ -167,11 +172,11 @@ public final class ModelPalettizer {
         }
     }
 
-    private interface MetadataSink {
+    interface MetadataSink {
         void put(String key, String value);
     }
 
-    private static void copyUserMetadata(Map<String, String> metadata, MetadataSink sink) {
+    static void copyUserMetadata(Map<String, String> metadata, MetadataSink sink) {
         metadata.forEach((k, v) -> {
             if (!k.startsWith(RESERVED_METADATA_PREFIX)) {
                 sink.put(k, v);
@@ -179,7 +184,7 @@ public final class ModelPalettizer {
         });
     }
 
-    private static TensorReport palettizedReport(Plan p, Outcome.Palettized done) {
+    static TensorReport palettizedReport(Plan p, Outcome.Palettized done) {
         PalettizedTensor t = done.tensor();
         SafetensorsFile.Entry e = p.entry();
         return new TensorReport(e.name(), e.shape(), e.dtype().name(), true, p.reason(), t.spec().nBits(),
@@ -187,7 +192,7 @@ public final class ModelPalettizer {
                 t.error().weightedSse(), done.seconds(), done.note());
     }
 
-    private static TensorReport copiedReport(SafetensorsFile.Entry e, String reason) {
+    static TensorReport copiedReport(SafetensorsFile.Entry e, String reason) {
         long bytes = e.data().byteSize();
         return new TensorReport(e.name(), e.shape(), e.dtype().name(), false, reason, 0, e.elementCount(), bytes, bytes,
                 Double.NaN, Double.NaN, Double.NaN, 0);

@@ -14,8 +14,13 @@ final class AtomicOutput {
 
     /** A fresh hidden name in the target's folder, so the final rename stays on one file system. */
     static Path tempBeside(Path target) {
+        return tempBeside(target, ".tmp");
+    }
+
+    /** Like {@link #tempBeside(Path)} with another marker, e.g. for a previous output set aside. */
+    static Path tempBeside(Path target, String marker) {
         Path absolute = target.toAbsolutePath();
-        return absolute.resolveSibling("." + absolute.getFileName() + ".tmp"
+        return absolute.resolveSibling("." + absolute.getFileName() + marker
                 + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36));
     }
 

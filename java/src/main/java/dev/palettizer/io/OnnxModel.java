@@ -83,6 +83,25 @@ public final class OnnxModel implements AutoCloseable {
         }
     }
 
+    /**
+     * The same as {@link #open} on bytes in memory, named {@code path} (whose folder holds any external
+     * data): for the fuzz target, which would otherwise spend its time mapping and unmapping files.
+     */
+    static OnnxModel parse(Path path, byte[] bytes) throws IOException {
+        Arena arena = Arena.ofConfined();
+        try {
+            MemorySegment file = arena.allocate(Math.max(1, bytes.length)).asSlice(0, bytes.length);
+            MemorySegment.copy(MemorySegment.ofArray(bytes), 0, file, 0, bytes.length);
+            OnnxModel model = new Reader(path, arena, parse(path, file.asReadOnly())).read();
+            arena = null;
+            return model;
+        } finally {
+            if (arena != null) {
+                arena.close();
+            }
+        }
+    }
+
     private static MemorySegment map(Path file, Arena arena) throws IOException {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             return channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), arena);

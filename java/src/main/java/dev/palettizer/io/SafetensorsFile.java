@@ -102,16 +102,30 @@ public final class SafetensorsFile implements AutoCloseable {
     public static SafetensorsFile open(Path path) throws IOException {
         Arena arena = Arena.ofShared();
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
-            long size = channel.size();
-            if (size < 8) {
-                throw new ModelFormatException(path, "file is " + size
-                        + " bytes, shorter than the 8-byte header length: truncated");
-            }
             // The mapping outlives the channel; it is released when the arena closes.
-            MemorySegment file = channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+            MemorySegment file = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), arena);
             SafetensorsFile opened = new Parser(path, file).parse(arena);
             arena = null;
             return opened;
+        } finally {
+            if (arena != null) {
+                arena.close();
+            }
+        }
+    }
+
+    /**
+     * The same checks as {@link #open} on bytes in memory, named {@code path} in errors: for the fuzz
+     * targets, which would otherwise spend their time mapping and unmapping files.
+     */
+    static SafetensorsFile parse(Path path, byte[] bytes) {
+        Arena arena = Arena.ofConfined();
+        try {
+            MemorySegment file = arena.allocate(bytes.length);
+            MemorySegment.copy(MemorySegment.ofArray(bytes), 0, file, 0, bytes.length);
+            SafetensorsFile parsed = new Parser(path, file.asReadOnly()).parse(arena);
+            arena = null;
+            return parsed;
         } finally {
             if (arena != null) {
                 arena.close();
@@ -156,6 +170,10 @@ public final class SafetensorsFile implements AutoCloseable {
         }
 
         SafetensorsFile parse(Arena arena) {
+            if (file.byteSize() < 8) {
+                throw new ModelFormatException(path, "file is " + file.byteSize()
+                        + " bytes, shorter than the 8-byte header length: truncated");
+            }
             long headerLength = file.get(U64_LE, 0);
             long available = file.byteSize() - 8;
             // Compared unsigned: a u64 above Long.MAX_VALUE reads as negative.

@@ -11,6 +11,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -19,12 +21,14 @@ import java.util.concurrent.TimeUnit;
  * needs to learn whether there is a GPU, asks a child rather than carry that through the whole run.
  * The child runs {@link #main} on this JVM's class path; when that fails (no java launcher, a class
  * path the child cannot see, a timeout, output it cannot read) the caller lists in its own process.
- * {@value #MODE_PROPERTY}{@code =in-process} skips the child.
+ * {@value #MODE_PROPERTY}{@code =in-process} skips the child. With {@value ListingCache#DIRECTORY_PROPERTY}
+ * set, the child's answer is kept on disk under a key that notices driver and configuration changes
+ * ({@link ListingCache}), and a later JVM with the same key reads it instead of starting a child.
  */
 public final class ChildDeviceListing {
     /** {@code child} (the default) or {@code in-process}. */
     static final String MODE_PROPERTY = "palettizer.opencl.probe";
-    private static final String HEADER = "palettizer-opencl-devices 1";
+    static final String HEADER = "palettizer-opencl-devices 1";
     private static final long TIMEOUT_SECONDS = 60;
     /** System properties that steer the probe (disabled probes, LWJGL's library names) go to the child. */
     private static final List<String> FORWARDED_PREFIXES = List.of("palettizer.", "org.lwjgl.");
@@ -37,8 +41,35 @@ public final class ChildDeviceListing {
         return !mode.equals("in-process");
     }
 
-    /** The devices as a child JVM lists them, or empty when no child could answer. */
+    /** The devices as a child JVM lists (or, with a cache, listed) them, or empty when no child could answer. */
     static Optional<List<DeviceInfo>> list() {
+        Optional<ListingCache> cache = ListingCache.configured();
+        Optional<List<DeviceInfo>> stored = cache.flatMap(ListingCache::read).flatMap(ChildDeviceListing::parse);
+        if (stored.isPresent()) {
+            return stored;
+        }
+        Optional<String> out = childOutput();
+        Optional<List<DeviceInfo>> listed = out.flatMap(ChildDeviceListing::parse);
+        if (listed.isPresent()) {
+            cache.ifPresent(c -> c.write(out.get()));
+        }
+        return listed;
+    }
+
+    /** The system properties a child gets, by name: those that steer the probe, not how it is run or cached. */
+    static SortedMap<String, String> forwardedProperties() {
+        SortedMap<String, String> forwarded = new TreeMap<>();
+        for (String k : System.getProperties().stringPropertyNames()) {
+            if (FORWARDED_PREFIXES.stream().anyMatch(k::startsWith) && !k.equals(MODE_PROPERTY)
+                    && !k.equals(ListingCache.DIRECTORY_PROPERTY)) {
+                forwarded.put(k, System.getProperty(k));
+            }
+        }
+        return forwarded;
+    }
+
+    /** What a child JVM printed on success; empty when no child could answer. */
+    private static Optional<String> childOutput() {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         String classPath = System.getProperty("java.class.path", "");
         if (!Files.isExecutable(java) || classPath.isEmpty()) {
@@ -46,9 +77,7 @@ public final class ChildDeviceListing {
         }
         List<String> command = new ArrayList<>(List.of(java.toString(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
                 "-Xmx64m", "--enable-native-access=ALL-UNNAMED"));
-        System.getProperties().stringPropertyNames().stream()
-                .filter(k -> FORWARDED_PREFIXES.stream().anyMatch(k::startsWith) && !k.equals(MODE_PROPERTY))
-                .sorted().forEach(k -> command.add("-D" + k + "=" + System.getProperty(k)));
+        forwardedProperties().forEach((k, v) -> command.add("-D" + k + "=" + v));
         command.addAll(List.of("-cp", classPath, ChildDeviceListing.class.getName()));
         try {
             Process child = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD)
@@ -60,7 +89,7 @@ public final class ChildDeviceListing {
             }
             try (InputStream stdout = child.getInputStream()) {
                 String out = new String(stdout.readAllBytes(), StandardCharsets.UTF_8);
-                return child.exitValue() == 0 ? parse(out) : Optional.empty();
+                return child.exitValue() == 0 ? Optional.of(out) : Optional.empty();
             }
         } catch (IOException e) {
             return Optional.empty();

@@ -20,8 +20,8 @@ import picocli.CommandLine.Parameters;
  * calibration data and writes per-weight sensitivities that {@code palettize --sensitivities} accepts.
  */
 @Command(name = "calibrate", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Run an ONNX model in ONNX Runtime on calibration data and write activation-aware sensitivities",
-            "(safetensors, F32, named and shaped like each covered initializer) for palettize --sensitivities."},
+        description = "Run an ONNX model in ONNX Runtime on calibration data and write activation-aware sensitivities"
+                + " (safetensors, F32, named and shaped like each covered initializer) for palettize --sensitivities.",
         exitCodeOnInvalidInput = 2, exitCodeOnExecutionException = 1)
 public final class CalibrateMain implements Callable<Integer> {
 

@@ -6,6 +6,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
 import dev.palettizer.io.SafetensorsWriter;
 import dev.palettizer.model.DType;
@@ -87,6 +88,8 @@ public final class Calibrator {
             Path folder = model.toAbsolutePath().getParent();
             // The model is handed over as bytes: external data files are found beside the original.
             options.addConfigEntry("session.model_external_initializers_file_folder_path", folder.toString());
+            // A failed run's message comes back in the exception; ONNX Runtime's own log line would repeat it.
+            options.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL);
             try (OrtSession session = env.createSession(bytes, options)) {
                 bytes = null;
                 data.check(session.getInputInfo());

@@ -17,7 +17,6 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeSet;
 
 /**
  * Calibration inputs from a safetensors file: one tensor per model input, under the input's name, shaped
@@ -58,7 +57,7 @@ final class TensorFile implements CalibrationData {
         for (SafetensorsFile.Entry t : tensors) {
             if (!modelInputs.containsKey(t.name())) {
                 throw CalibrationException.of(path, t.name(), "is not an input of the model (its inputs: "
-                        + String.join(", ", new TreeSet<>(modelInputs.keySet())) + "); rename it or remove it");
+                        + String.join(", ", modelInputs.keySet()) + "); rename it or remove it");
             }
         }
         long count = -1;

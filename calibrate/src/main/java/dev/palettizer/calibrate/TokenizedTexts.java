@@ -135,7 +135,7 @@ final class TokenizedTexts implements CalibrationData {
 
     @Override
     public String describe() {
-        return texts.size() + " texts from " + Path.of(source).getFileName() + " through " + tokenizerPath.getFileName();
+        return "texts from " + Path.of(source).getFileName() + " through " + tokenizerPath.getFileName();
     }
 
     @Override

@@ -12,22 +12,15 @@ import dev.palettizer.engine.TensorReport;
 import dev.palettizer.io.SafetensorsFile;
 import dev.palettizer.spec.PalettizationSpec;
 import dev.palettizer.spec.SpecResolver;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-class CalibratorTest {
+class CalibratorTest extends CommandTest {
     private static final int SAMPLES = 7;
     private static final int BATCH = 3;
-
-    @TempDir
-    Path dir;
 
     /** E[x^2] computed naively from the data, against what calibration wrote for each kind of use. */
     @Test
@@ -126,21 +119,5 @@ class CalibratorTest {
         float[] v = new float[(int) t.elementCount()];
         t.floats().read(0, v, 0, v.length);
         return v;
-    }
-
-    record Output(int code, String err) {}
-
-    /** Runs the command with paths relative to the test folder. */
-    Output cli(String... args) {
-        String[] resolved = args.clone();
-        for (int i = 0; i < resolved.length; i++) {
-            if (resolved[i].endsWith(".onnx") || resolved[i].endsWith(".safetensors") || resolved[i].endsWith(".txt")
-                    || resolved[i].endsWith(".json")) {
-                resolved[i] = dir.resolve(resolved[i]).toString();
-            }
-        }
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = CalibrateMain.execute(new PrintStream(err, true, StandardCharsets.UTF_8), resolved);
-        return new Output(code, err.toString(StandardCharsets.UTF_8));
     }
 }

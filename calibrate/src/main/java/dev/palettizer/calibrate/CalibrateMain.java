@@ -66,7 +66,7 @@ public final class CalibrateMain implements Callable<Integer> {
     }
 
     /** Runs the command; returns the exit code (0 done, 1 bad input or failed run, 2 usage). */
-    static int execute(PrintStream err, String... args) {
+    public static int execute(PrintStream err, String... args) {
         CommandLine cli = new CommandLine(new CalibrateMain(err));
         cli.setErr(new java.io.PrintWriter(err, true));
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {

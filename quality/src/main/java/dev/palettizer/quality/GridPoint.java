@@ -54,6 +54,16 @@ record GridPoint(int bits, Layout layout, boolean fast) {
         return out;
     }
 
+    /** 4-bit per-tensor and per-channel, fast and exact: the points the calibrated grid runs with and without sensitivities. */
+    static List<GridPoint> calibrated() {
+        List<GridPoint> out = new ArrayList<>();
+        for (Layout layout : List.of(Layout.PER_TENSOR, Layout.PER_CHANNEL)) {
+            out.add(new GridPoint(4, layout, true));
+            out.add(new GridPoint(4, layout, false));
+        }
+        return out;
+    }
+
     /** A few fast points to try the harness in a minute. */
     static List<GridPoint> quick() {
         return List.of(new GridPoint(8, Layout.PER_TENSOR, true), new GridPoint(6, Layout.PER_TENSOR, true),

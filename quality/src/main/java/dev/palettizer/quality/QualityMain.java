@@ -2,6 +2,7 @@ package dev.palettizer.quality;
 
 import ai.onnxruntime.OrtEnvironment;
 import dev.palettizer.api.Palettizer;
+import dev.palettizer.calibrate.CalibrateMain;
 import dev.palettizer.engine.FileJobOptions;
 import dev.palettizer.engine.OnnxOutput;
 import dev.palettizer.engine.Progress;
@@ -31,9 +32,15 @@ import picocli.CommandLine.Option;
 @Command(name = "quality", mixinStandardHelpOptions = true,
         description = "Palettize all-MiniLM-L6-v2 per setting and compare its embeddings with the fp32 model's.")
 public final class QualityMain implements Callable<Integer> {
-    @Option(names = "--grid", description = "full (bits {8,6,4,3,2} x 3 granularities x {fast, exact}) or quick"
-            + " (default: ${DEFAULT-VALUE}).", defaultValue = "full")
+    @Option(names = "--grid", description = "full (bits {8,6,4,3,2} x 3 granularities x {fast, exact}), quick, or"
+            + " calibrated (4-bit per-tensor and per-channel, fast and exact, without and with sensitivities from"
+            + " 'calibrate --builtin-texts'; written as minilm-calibrated.md and .json) (default: ${DEFAULT-VALUE}).",
+            defaultValue = "full")
     String grid;
+
+    @Option(names = "--sensitivities", paramLabel = "FILE", description = "Sensitivities for every grid point"
+            + " (safetensors under MiniLM's initializer names, e.g. from 'palettizer calibrate').")
+    Path sensitivities;
 
     @Option(names = "--work", description = "Folder for the extracted and palettized models (default: ${DEFAULT-VALUE};"
             + " relative paths start in quality/ when run through Maven or ./palettizer).", defaultValue = "target/quality-work")
@@ -53,8 +60,29 @@ public final class QualityMain implements Callable<Integer> {
     /** Palettizes {@code model} with one spec for every weight into an ONNX model; returns the reports. */
     static List<TensorReport> palettize(Palettizer p, MiniLm model, GridPoint point, Path out, OnnxOutput output)
             throws IOException {
+        return palettize(p, model, point, null, out, output);
+    }
+
+    /** As {@link #palettize(Palettizer, MiniLm, GridPoint, Path, OnnxOutput)}, weighted by a sensitivity file (or null). */
+    static List<TensorReport> palettize(Palettizer p, MiniLm model, GridPoint point, Path sensitivities, Path out,
+                                        OnnxOutput output) throws IOException {
         SpecResolver resolver = SpecResolver.uniform(point.spec(), point.fast(), 4);
-        return p.palettizeOnnx(model.model(), out, FileJobOptions.of(resolver), output, Progress.NONE);
+        FileJobOptions job = new FileJobOptions(resolver, FileJobOptions.of(resolver).weightThreshold(), false, sensitivities);
+        return p.palettizeOnnx(model.model(), out, job, output, Progress.NONE);
+    }
+
+    /**
+     * Runs {@code palettizer calibrate MODEL --builtin-texts} (the calibrate module's command, in this process) and
+     * returns its wall time in seconds.
+     */
+    static double calibrate(MiniLm model, Path out) {
+        long started = System.nanoTime();
+        int code = CalibrateMain.execute(System.err, model.model().toString(), "--out", out.toString(),
+                "--builtin-texts", "--tokenizer", model.tokenizer().toString());
+        if (code != 0) {
+            throw new IllegalStateException("calibrate failed (exit " + code + "), see above");
+        }
+        return (System.nanoTime() - started) / 1e9;
     }
 
     @Override
@@ -62,8 +90,15 @@ public final class QualityMain implements Callable<Integer> {
         List<GridPoint> points = switch (grid) {
             case "full" -> GridPoint.full();
             case "quick" -> GridPoint.quick();
-            default -> throw new CommandLine.ParameterException(new CommandLine(this), "--grid must be full or quick");
+            case "calibrated" -> GridPoint.calibrated();
+            default -> throw new CommandLine.ParameterException(new CommandLine(this),
+                    "--grid must be full, quick or calibrated");
         };
+        boolean calibrated = grid.equals("calibrated");
+        if (calibrated && sensitivities != null) {
+            throw new CommandLine.ParameterException(new CommandLine(this),
+                    "--grid calibrated computes its own sensitivities; drop --sensitivities");
+        }
         List<String> sentences = Sentences.all();
         MiniLm fp32 = MiniLm.fp32(work);
         MiniLm int8 = MiniLm.int8(work);
@@ -71,48 +106,76 @@ public final class QualityMain implements Callable<Integer> {
         float[][] reference = Embedder.embed(fp32.model(), fp32.tokenizer(), sentences);
 
         List<Row> rows = new ArrayList<>();
-        rows.add(new Row("fp32 (reference)", "32", "-", "-", fp32Bytes, Double.NaN, Agreement.of(reference, reference), ""));
+        rows.add(Row.given("fp32 (reference)", "32", "-", "-", fp32Bytes, Agreement.of(reference, reference), ""));
         float[][] q = Embedder.embed(int8.model(), int8.tokenizer(), sentences);
-        rows.add(new Row("int8 (LangChain4j -q)", "8", "per-channel", "dynamic quantization", Files.size(int8.model()),
-                Double.NaN, Agreement.of(reference, q), "shipped"));
+        rows.add(Row.given("int8 (LangChain4j -q)", "8", "per-channel", "dynamic quantization", Files.size(int8.model()),
+                Agreement.of(reference, q), "shipped"));
         print(rows.getLast());
         Palettizer.Builder builder = Palettizer.builder();
         if (workers != null) {
             builder.workers(workers);
         }
+        Path calibration = null;
+        double calibrationSeconds = Double.NaN;
+        if (calibrated) {
+            calibration = work.resolve("minilm-sensitivities.safetensors");
+            calibrationSeconds = calibrate(fp32, calibration);
+            System.out.printf(Locale.ROOT, "calibrated on the built-in texts in %.1f s%n", calibrationSeconds);
+        }
         try (Palettizer p = builder.build()) {
             for (GridPoint point : points) {
-                rows.add(run(p, fp32, point, reference, sentences));
+                rows.add(run(p, fp32, point, sensitivities, Double.NaN, reference, sentences));
                 print(rows.getLast());
+                if (calibrated) {
+                    rows.add(run(p, fp32, point, calibration, calibrationSeconds, reference, sentences));
+                    print(rows.getLast());
+                }
             }
         }
-        Report.write(out, "minilm-quality", header(sentences.size()), context(sentences.size()), rows, fp32Bytes);
-        System.out.println("wrote " + out.resolve("minilm-quality.md") + " and .json");
+        String name = calibrated ? "minilm-calibrated" : "minilm-quality";
+        Report.write(out, name, header(sentences.size()), context(sentences.size()), rows, fp32Bytes);
+        System.out.println("wrote " + out.resolve(name + ".md") + " and .json");
         return 0;
     }
 
-    private Row run(Palettizer p, MiniLm fp32, GridPoint point, float[][] reference, List<String> sentences)
-            throws Exception {
+    /** One grid point, weighted by {@code weights} (null: unweighted), which took {@code calibrationSeconds} to make. */
+    private Row run(Palettizer p, MiniLm fp32, GridPoint point, Path weights, double calibrationSeconds,
+                    float[][] reference, List<String> sentences) throws Exception {
         Path file = work.resolve(point.fileName());
         String bits = Integer.toString(point.bits());
         String granularity = point.layout().label();
+        String mode = weights == null ? point.mode() : point.mode() + ", calibrated";
         long started = System.nanoTime();
         List<TensorReport> reports;
         try {
-            reports = palettize(p, fp32, point, file, OnnxOutput.COMPRESSED);
+            reports = palettize(p, fp32, point, weights, file, OnnxOutput.COMPRESSED);
         } catch (OutOfMemoryError e) {
             String heap = String.format(Locale.ROOT, "%.1f GiB", Runtime.getRuntime().maxMemory() / (double) (1L << 30));
-            return new Row("palettized", bits, granularity, point.mode(), 0, Double.NaN, null,
+            return new Row("palettized", bits, granularity, mode, 0, Double.NaN, Double.NaN, calibrationSeconds, null,
                     "did not fit in the " + heap + " heap (exact mode keeps a 2^n x distinct-values table per LUT)");
         }
         double seconds = (System.nanoTime() - started) / 1e9;
         try {
             float[][] embeddings = Embedder.embed(file, fp32.tokenizer(), sentences);
-            return new Row("palettized", bits, granularity, point.mode(), Files.size(file), seconds,
-                    Agreement.of(reference, embeddings), keptDense(reports));
+            String note = keptDense(reports);
+            if (weights != null && Double.isNaN(calibrationSeconds)) { // a file given with --sensitivities
+                note = (note.isEmpty() ? "" : note + "; ") + "sensitivities from " + weights.getFileName();
+            }
+            return new Row("palettized", bits, granularity, mode, Files.size(file), bitsPerWeight(reports, Files.size(file)),
+                    seconds, calibrationSeconds, Agreement.of(reference, embeddings), note);
         } finally {
             Files.deleteIfExists(file);
         }
+    }
+
+    /**
+     * Bits per palettized weight with everything counted: the whole file less the initializers kept as they were,
+     * so LUTs, indices, scales, expansion nodes, metadata and the rest of the graph all count.
+     */
+    static double bitsPerWeight(List<TensorReport> reports, long fileBytes) {
+        long kept = reports.stream().filter(r -> !r.palettized()).mapToLong(TensorReport::bytesAfter).sum();
+        long weights = reports.stream().filter(TensorReport::palettized).mapToLong(TensorReport::elements).sum();
+        return weights == 0 ? Double.NaN : 8.0 * (fileBytes - kept) / weights;
     }
 
     /** Weights the spec did not fit (e.g. 30522 vocabulary rows are no multiple of 32), kept as they were. */

@@ -17,18 +17,28 @@ final class Report {
 
     static String markdown(String header, List<Row> rows, long fp32Bytes) {
         StringBuilder md = new StringBuilder(header).append("\n\n");
-        md.append("| model | bits | granularity | mode | size MB | of fp32 | mean cos | min cos | NN kept | palettize s | note |\n");
-        md.append("|---|---:|---|---|---:|---:|---:|---:|---:|---:|---|\n");
+        md.append("| model | bits | granularity | mode | bits/weight | size MB | of fp32 | mean cos | min cos | NN kept"
+                + " | calibrate s | palettize s | note |\n");
+        md.append("|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
         for (Row r : rows) {
             Agreement a = r.agreement();
-            md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %.2f | %.1f %% | %s | %s | %s | %s | %s |%n",
-                    r.model(), r.bits(), r.granularity(), r.mode(), r.bytes() / 1e6, 100.0 * r.bytes() / fp32Bytes,
+            md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %.2f | %.1f %% | %s | %s | %s | %s | %s | %s |%n",
+                    r.model(), r.bits(), r.granularity(), r.mode(), figure("%.2f", r.bitsPerWeight()), r.bytes() / 1e6,
+                    100.0 * r.bytes() / fp32Bytes,
                     a == null ? "-" : String.format(Locale.ROOT, "%.5f", a.meanCosine()),
                     a == null ? "-" : String.format(Locale.ROOT, "%.4f", a.minCosine()),
                     a == null ? "-" : String.format(Locale.ROOT, "%.1f %%", 100 * a.neighboursKept()),
-                    Double.isNaN(r.seconds()) ? "-" : String.format(Locale.ROOT, "%.1f", r.seconds()), r.note()));
+                    figure("%.1f", r.calibrationSeconds()), figure("%.1f", r.seconds()), r.note()));
         }
         return md.toString();
+    }
+
+    private static String figure(String format, double value) {
+        return Double.isNaN(value) ? "-" : String.format(Locale.ROOT, format, value);
+    }
+
+    private static Double orNull(double value) {
+        return Double.isNaN(value) ? null : value;
     }
 
     static void write(Path dir, String name, String header, Map<String, Object> context, List<Row> rows,
@@ -49,7 +59,9 @@ final class Report {
         m.put("granularity", r.granularity());
         m.put("mode", r.mode());
         m.put("bytes", r.bytes());
-        m.put("palettize_seconds", Double.isNaN(r.seconds()) ? null : r.seconds());
+        m.put("bits_per_weight", orNull(r.bitsPerWeight()));
+        m.put("palettize_seconds", orNull(r.seconds()));
+        m.put("calibration_seconds", orNull(r.calibrationSeconds()));
         Agreement a = r.agreement();
         m.put("mean_cosine", a == null ? null : a.meanCosine());
         m.put("min_cosine", a == null ? null : a.minCosine());

@@ -4,12 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.palettizer.api.Palettizer;
+import dev.palettizer.calibrate.CalibrateMain;
 import dev.palettizer.engine.OnnxOutput;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -52,18 +54,33 @@ class CompressedOnnxTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("settings")
     void compressedEmbeddingsEqualDenseOnes(GridPoint point) throws Exception {
-        Path compressed = dir.resolve("c-" + point.fileName());
-        Path dense = dir.resolve("d-" + point.fileName());
-        QualityMain.palettize(palettizer, fp32, point, compressed, OnnxOutput.COMPRESSED);
-        QualityMain.palettize(palettizer, fp32, point, dense, OnnxOutput.DENSE);
+        assertCompressedEqualsDense(point, null);
+    }
+
+    /** Issue 13, must-show 2 for the calibrated recipe: weighted by sensitivities from 'calibrate --builtin-texts'. */
+    @Test
+    void calibratedCompressedEmbeddingsEqualDenseOnes() throws Exception {
+        Path sensitivities = dir.resolve("sensitivities.safetensors");
+        int code = CalibrateMain.execute(System.err, fp32.model().toString(), "--out", sensitivities.toString(),
+                "--builtin-texts", "--tokenizer", fp32.tokenizer().toString(), "--max-samples", "32");
+        assertEquals(0, code);
+        assertCompressedEqualsDense(new GridPoint(4, GridPoint.Layout.PER_TENSOR, true), sensitivities);
+    }
+
+    private void assertCompressedEqualsDense(GridPoint point, Path sensitivities) throws Exception {
+        String prefix = sensitivities == null ? "" : "s";
+        Path compressed = dir.resolve(prefix + "c-" + point.fileName());
+        Path dense = dir.resolve(prefix + "d-" + point.fileName());
+        QualityMain.palettize(palettizer, fp32, point, sensitivities, compressed, OnnxOutput.COMPRESSED);
+        QualityMain.palettize(palettizer, fp32, point, sensitivities, dense, OnnxOutput.DENSE);
         assertTrue(Files.size(compressed) < Files.size(dense), "compressed file is smaller");
 
         float[][] fromCompressed = Embedder.embed(compressed, fp32.tokenizer(), SENTENCES);
         float[][] fromDense = Embedder.embed(dense, fp32.tokenizer(), SENTENCES);
         assertEquals(200, fromDense.length);
         Agreement a = Agreement.of(fromDense, fromCompressed);
-        System.out.printf("%s: max |compressed - dense| = %.3g over %d x %d components%n", point.label(),
-                a.maxAbsDifference(), fromDense.length, fromDense[0].length);
+        System.out.printf("%s%s: max |compressed - dense| = %.3g over %d x %d components%n", point.label(),
+                sensitivities == null ? "" : " calibrated", a.maxAbsDifference(), fromDense.length, fromDense[0].length);
         assertTrue(a.maxAbsDifference() <= TOLERANCE, "max |compressed - dense| = " + a.maxAbsDifference());
         double cos = Agreement.cosine(reference[0], fromCompressed[0]);
         assertTrue(cos > 0.8 && cos < 1, "4-bit embeddings are close to, not equal to, fp32's: " + cos);

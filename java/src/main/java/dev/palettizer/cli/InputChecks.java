@@ -14,7 +14,6 @@ import dev.palettizer.io.SafetensorsSites;
 import dev.palettizer.model.WeightSite;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,8 +37,8 @@ final class InputChecks {
 
     /** Runs the checks; returns every tensor's site by name, for the report (none for a folder). */
     static Map<String, WeightSite> check(Path in, FileJobOptions job, PrintStream err) throws IOException {
-        if (Files.isDirectory(in)) {
-            return Map.of(); // a checkpoint folder: its reader checks its files
+        if (ModelFiles.isFolder(in)) {
+            return Map.of(); // a checkpoint folder or its index: the folder reader checks its files
         }
         Candidates c = ModelFiles.isOnnx(in) ? onnx(in, job) : safetensors(in, job);
         if (c.compressed()) {

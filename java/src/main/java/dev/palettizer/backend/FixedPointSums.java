@@ -21,8 +21,8 @@ public final class FixedPointSums {
         return Float.floatToRawIntBits(x) & 0x7fffffff;
     }
 
-    /** The shift for a key of count {@code n >= 1} whose largest |g| has the bits {@code maxBits} (finite, nonzero). */
-    static int shift(long n, int maxBits) {
+    /** The shift for a key of count {@code n >= 1} whose largest |g| has the bits {@code maxBits} ({@link #scaled}). */
+    public static int shift(long n, int maxBits) {
         int e = Math.max(maxBits >>> 23, 1) - 126;
         int c = 64 - Long.numberOfLeadingZeros(n);
         return 62 - e - c;
@@ -33,9 +33,9 @@ public final class FixedPointSums {
         return maxBits != 0 && maxBits < NON_FINITE;
     }
 
-    /** g's integer term for a key of count n and largest-|g| bits maxBits ({@link #scaled}). */
-    public static long term(float g, long n, int maxBits) {
-        return (long) Math.rint(Math.scalb((double) g, shift(n, maxBits)));
+    /** g's integer term for a key of the given {@link #shift}. */
+    public static long term(float g, int shift) {
+        return (long) Math.rint(Math.scalb((double) g, shift));
     }
 
     /** The key's sum as a double: 0 when every g was 0, NaN when one was not finite. */

@@ -484,6 +484,11 @@ public final class JavaDkmPasses implements DkmPasses, AutoCloseable {
                 }
             }
         });
+        // Each key's shift once, not per element.
+        int[] shift = new int[reduction];
+        for (int i = 0; i < reduction; i++) {
+            shift[i] = FixedPointSums.scaled(maxBits[i]) ? FixedPointSums.shift(count[i], maxBits[i]) : 0;
+        }
         long[] total = new long[reduction];
         walk(l, 1, reduction, null, w, raw, g, false, null, (wk, part, e0, len) -> {
             long[] acc = wk.keyLongs;
@@ -491,7 +496,7 @@ public final class JavaDkmPasses implements DkmPasses, AutoCloseable {
             for (int i = 0; i < len; i++) {
                 int slot = base + (raw ? wk.bits[i] & 0xffff : keys.key(wk.x[i]));
                 if (FixedPointSums.scaled(maxBits[slot])) {
-                    acc[slot] += FixedPointSums.term(wk.g[i], count[slot], maxBits[slot]);
+                    acc[slot] += FixedPointSums.term(wk.g[i], shift[slot]);
                 }
             }
         }, wk -> wk.keyLongs(reduction), wk -> {

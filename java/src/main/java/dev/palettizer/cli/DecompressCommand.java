@@ -27,11 +27,7 @@ final class DecompressCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Preflight.readable(in, "input");
-        if (ModelFiles.isFolder(in)) {
-            Preflight.writableFolder(out, "output");
-        } else {
-            Preflight.writable(out, "output");
-        }
+        Preflight.output(in, out);
         try (Palettizer p = run.palettizer(EngineOptions.defaults())) {
             boolean folder = ModelFiles.isFolder(in);
             long maxShardBytes = shards.maxShardBytes(in, folder);

@@ -100,11 +100,7 @@ final class PalettizeCommand implements Callable<Integer> {
         if (sensitivities != null) {
             Preflight.readable(sensitivities, "--sensitivities file");
         }
-        if (ModelFiles.isFolder(in)) {
-            Preflight.writableFolder(out, "output");
-        } else {
-            Preflight.writable(out, "output");
-        }
+        Preflight.output(in, out);
         if (report != null) {
             Preflight.writable(report, "--report");
         }

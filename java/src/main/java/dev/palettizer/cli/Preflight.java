@@ -52,12 +52,21 @@ final class Preflight {
         }
     }
 
+    /** The output of a job from {@code in}: a folder for a checkpoint folder's job, else a file. */
+    static void output(Path in, Path out) {
+        if (ModelFiles.isFolder(in)) {
+            writableFolder(out, "output");
+        } else {
+            writable(out, "output");
+        }
+    }
+
     /**
      * For a checkpoint folder's output: its parent accepts a new folder (the output is built in a sibling and
      * renamed), and it is not a file. An existing folder is the folder writer's to judge (it replaces only a
      * checkpoint folder or an empty one).
      */
-    static void writableFolder(Path folder, String role) {
+    private static void writableFolder(Path folder, String role) {
         if (Files.exists(folder) && !Files.isDirectory(folder)) {
             throw new CommandException(role + " " + folder + " is a file; a checkpoint folder is written as a folder:"
                     + " give a folder path");

@@ -21,8 +21,9 @@ class FixedPointSumsTest {
         }
         long acc = 0;
         if (FixedPointSums.scaled(max)) {
+            int shift = FixedPointSums.shift(gs.length, max);
             for (int i : order) {
-                acc += FixedPointSums.term(gs[i], gs.length, max);
+                acc += FixedPointSums.term(gs[i], shift);
             }
         }
         return FixedPointSums.value(acc, gs.length, max);
@@ -111,7 +112,7 @@ class FixedPointSumsTest {
         for (int i = 0; i < w.length; i++) {
             int slot = (int) l.partitionOfUnit(i / l.inner() / l.dim()) * 65536 + ValueKeys.F16.key(w[i]);
             if (FixedPointSums.scaled(max[slot])) {
-                acc[slot] += FixedPointSums.term(g[i], count[slot], max[slot]);
+                acc[slot] += FixedPointSums.term(g[i], FixedPointSums.shift(count[slot], max[slot]));
             }
         }
         double[] naive = new double[slots];

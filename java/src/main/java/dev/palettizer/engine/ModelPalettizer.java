@@ -109,8 +109,9 @@ public final class ModelPalettizer {
     public List<Outcome> palettizeAll(List<TensorJob> jobs, Progress progress) {
         progress.start(jobs.stream().mapToLong(j -> j.input().values().size()).sum());
         List<ForkJoinTask<Outcome>> tasks = jobs.stream().map(j -> ForkJoinTask.adapt(() -> {
-            Outcome o = palettizer.palettize(j.input(), j.spec(), j.mode());
-            progress.done(j.input().name(), j.input().values().size());
+            TensorProgress tensor = new TensorProgress(progress, j.input().name(), j.input().values().size());
+            Outcome o = palettizer.palettize(j.input(), j.spec(), j.mode(), tensor);
+            tensor.finish();
             return o;
         })).toList();
         pool.invoke(ForkJoinTask.adapt(() -> ForkJoinTask.invokeAll(tasks)));
@@ -121,9 +122,10 @@ public final class ModelPalettizer {
         SafetensorsFile.Entry e = p.entry();
         FloatSource sens = p.sensitivities() == null ? null : Sensitivities.normalized(p.sensitivities());
         WeightDecision d = p.decision();
+        TensorProgress tensor = new TensorProgress(progress, e.name(), e.elementCount());
         Outcome o = palettizer.palettize(new TensorInput(e.name(), e.dtype(), e.shape(), e.floats(), sens), d.spec(),
-                new ClusterMode(d.fastMode(), d.roundingPrecision()));
-        progress.done(e.name(), e.elementCount());
+                new ClusterMode(d.fastMode(), d.roundingPrecision()), tensor);
+        tensor.finish();
         return o;
     }
 

@@ -171,7 +171,7 @@ public final class Equivalence {
     private static float[] reconstruct(Backend backend, PalettizedTensor t) {
         GroupLayout layout = GroupLayout.of(t.shape(), t.spec()).layout().orElseThrow();
         byte[] indices = backend.unpack(t.packedIndices(), t.indexCount(), t.spec().nBits());
-        return backend.reconstruct(layout, t.lut(), t.spec().lutSize(), indices, t.channelScales());
+        return RaggedGroups.reconstruct(backend, layout, t.lut(), t.spec().lutSize(), indices, t.channelScales());
     }
 
     private static double maxDiff(float[] a, float[] b) {

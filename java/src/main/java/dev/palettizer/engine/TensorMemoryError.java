@@ -35,7 +35,8 @@ public final class TensorMemoryError extends OutOfMemoryError {
     private static String granularity(PalettizationSpec spec) {
         return switch (spec.granularity()) {
             case Granularity.PerTensor p -> "per-tensor";
-            case Granularity.PerGroupedChannel(int axis, int size) -> "group size " + size + " on axis " + axis;
+            case Granularity.PerGroupedChannel(int axis, int size, boolean ragged) -> "group size " + size + " on axis " + axis
+                    + (ragged ? " (ragged last group)" : "");
         };
     }
 

@@ -43,8 +43,8 @@ final class RaggedGroups {
         Part prefix = prefixLayout.map(l -> Part.run(palettizer, mode, part(t, 0, l),
                 floatLuts.withGranularity(Granularity.grouped(0, Math.toIntExact(layout.groupSize()))), l)).orElse(null);
         // With no full group (fewer rows than group_size) the tail is the whole tensor.
-        TensorInput tailInput = prefix == null ? t : part(t, split, tailLayout);
-        Part tail = Part.run(palettizer, mode, tailInput, floatLuts.withGranularity(Granularity.perTensor()), tailLayout);
+        Part tail = Part.run(palettizer, mode, part(t, split, tailLayout), floatLuts.withGranularity(Granularity.perTensor()),
+                tailLayout);
 
         int lutSize = spec.lutSize();
         float[] lut = concat(prefix == null ? new float[0] : prefix.tensor.lut(), tail.tensor.lut());
@@ -133,7 +133,9 @@ final class RaggedGroups {
     /** The rows of {@code t} from element {@code from} that {@code l} covers, under the same name. */
     private static TensorInput part(TensorInput t, long from, GroupLayout l) {
         long[] shape = t.shape().clone();
-        shape[0] = l.rows();
+        if (shape.length > 0) {
+            shape[0] = l.rows();
+        }
         long size = l.elementCount();
         FloatSource s = t.sensitivities();
         return new TensorInput(t.name(), t.dtype(), shape, new Rows(t.values(), from, size),

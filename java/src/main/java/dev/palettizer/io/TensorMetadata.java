@@ -58,12 +58,6 @@ record TensorMetadata(PalettizationSpec spec, DType dtype, long[] shape, int gro
         if (spec.granularity() instanceof Granularity.PerGroupedChannel g && g.axis() >= shape.length) {
             throw fail.apply("granularity axis " + g.axis() + " does not exist in shape " + Arrays.toString(shape));
         }
-        if (spec.granularity() instanceof Granularity.PerGroupedChannel g && !g.raggedLast()
-                && shape[g.axis()] % g.groupSize() != 0) {
-            throw fail.apply("group_size " + g.groupSize() + " does not divide the " + shape[g.axis()]
-                    + " channels along axis " + g.axis() + " of shape " + Arrays.toString(shape)
-                    + " and the granularity has no ragged_last_group: true");
-        }
         long expectedGroups = switch (spec.granularity()) {
             case Granularity.PerTensor _ -> 1;
             case Granularity.PerGroupedChannel g -> (shape[g.axis()] + g.groupSize() - 1) / g.groupSize();

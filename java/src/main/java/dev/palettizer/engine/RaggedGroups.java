@@ -40,11 +40,11 @@ final class RaggedGroups {
         Optional<GroupLayout> prefixLayout = layout.prefix();
         GroupLayout tailLayout = layout.tail();
         long split = layout.prefixRows() * layout.rowStride();
-        Part prefix = prefixLayout.map(l -> Part.run(palettizer, mode, part(t, 0, l),
-                floatLuts.withGranularity(Granularity.grouped(0, Math.toIntExact(layout.groupSize()))), l)).orElse(null);
+        PalettizationSpec fullGroups = floatLuts.withGranularity(Granularity.grouped(0, Math.toIntExact(layout.groupSize())));
+        Part prefix = prefixLayout.map(l -> Part.run(palettizer, mode, part(t, 0, l), fullGroups, l)).orElse(null);
         // With no full group (fewer rows than group_size) the tail is the whole tensor.
-        Part tail = Part.run(palettizer, mode, part(t, split, tailLayout), floatLuts.withGranularity(Granularity.perTensor()),
-                tailLayout);
+        PalettizationSpec oneGroup = floatLuts.withGranularity(Granularity.perTensor());
+        Part tail = Part.run(palettizer, mode, part(t, split, tailLayout), oneGroup, tailLayout);
 
         int lutSize = spec.lutSize();
         float[] lut = concat(prefix == null ? new float[0] : prefix.tensor.lut(), tail.tensor.lut());
@@ -119,7 +119,7 @@ final class RaggedGroups {
             System.arraycopy(own, 0, indices, first, own.length);
         }
 
-        /** Assigns this part's vectors against its groups of {@code lut} (from {@code lutFrom}) into {@code indices}. */
+        /** Assigns this part's vectors against its groups of {@code lut} (from {@code lutFrom}). */
         ErrorStats assign(Backend backend, float[] lut, int lutFrom, int lutSize, byte[] indices, int first) {
             float[] own = Arrays.copyOfRange(lut, lutFrom, lutFrom + tensor.lut().length);
             ClusterInput in = new ClusterInput(input.values(), input.sensitivities(), layout, tensor.channelScales());

@@ -211,7 +211,8 @@ final class OnnxExpansion {
             offsets[g] = g * k;
         }
         String byGroup = reshape(indices, step + "by_group", view);
-        return node("Add", step + "lut_rows", List.of(byGroup, constant(step + "group_offsets", int32s(offsetShape, offsets))));
+        String offsetsName = constant(step + "group_offsets", int32s(offsetShape, offsets));
+        return node("Add", step + "lut_rows", List.of(byGroup, offsetsName));
     }
 
     private String slice(String input, String step, long from, long to) {

@@ -106,7 +106,10 @@ public record GroupLayout(long rows, long cols, long inner, int clusterDim, int 
         return ragged() ? rows / groupSize * groupSize : rows;
     }
 
-    /** The full groups of a ragged layout, a plain layout over its first {@link #prefixRows()} rows (none when the only group is the ragged one). */
+    /**
+     * The full groups of a ragged layout: a plain layout over its first {@link #prefixRows()} rows,
+     * or none when the only group is the ragged one.
+     */
     public Optional<GroupLayout> prefix() {
         requireRagged("prefix");
         long r = prefixRows();
@@ -122,7 +125,8 @@ public record GroupLayout(long rows, long cols, long inner, int clusterDim, int 
     private void requireEvenGroups(String what) {
         if (ragged()) {
             throw new IllegalStateException(what + " is per group, and the last group of this ragged layout ("
-                    + rows + " rows in groups of " + groupSize + ") is smaller: use vectorsInGroup(g), or prefix() and tail()");
+                    + rows + " rows in groups of " + groupSize + ") is smaller: use vectorsInGroup(g), or prefix()"
+                    + " and tail()");
         }
     }
 

@@ -56,6 +56,7 @@ class RaggedLastGroupCliTest {
                 "--group-size", "16");
         assertEquals(0, skipped.exit(), skipped.err());
         assertTrue(Palettizer.inspect(plain).palettized().isEmpty(), "without the flag the tensor stays dense");
+        assertTrue(skipped.err().contains("--ragged-last-group (groups along axis 0)"), skipped.err());
 
         Path out = dir.resolve("ragged.safetensors");
         Run r = run("palettize", in.toString(), out.toString(), "--granularity", "per-grouped-channel",

@@ -224,7 +224,7 @@ public final class ModelPalettizer {
         GroupLayout layout = GroupLayout.of(t.shape(), t.spec()).layout().orElseThrow(
                 () -> new ModelFormatException(Path.of(t.name()), t.name(), "spec does not fit shape"));
         byte[] indices = backend.unpack(t.packedIndices(), t.indexCount(), t.spec().nBits());
-        return backend.reconstruct(layout, t.lut(), t.spec().lutSize(), indices, t.channelScales());
+        return RaggedGroups.reconstruct(backend, layout, t.lut(), t.spec().lutSize(), indices, t.channelScales());
     }
 
     /** {@code t}'s dense values in its original dtype, rebuilt only when written (one tensor in memory at a time). */

@@ -85,6 +85,9 @@ public final class TensorPalettizer {
             throw new SpecException("tensor '" + t.name() + "': " + layout.vectorCount()
                     + " indices exceed the 2^31 supported per tensor");
         }
+        if (layout.ragged()) {
+            return RaggedGroups.palettize(this, backend, t, spec, mode, layout);
+        }
         long started = System.nanoTime();
         InputScan scan = InputScan.of(t, layout.rows());
         float[] scales = spec.perChannelScale() ? scan.channelScales() : null;

@@ -34,7 +34,9 @@ import picocli.CommandLine.Option;
 public final class QualityMain implements Callable<Integer> {
     @Option(names = "--grid", description = "full (bits {8,6,4,3,2} x 3 granularities x {fast, exact}), quick, or"
             + " calibrated (4-bit per-tensor and per-channel, fast and exact, without and with sensitivities from"
-            + " 'calibrate --builtin-texts'; written as minilm-calibrated.md and .json) (default: ${DEFAULT-VALUE}).",
+            + " 'calibrate --builtin-texts'; written as minilm-calibrated.md and .json), or ragged (4-bit groups of 32"
+            + " with a ragged last group, fast and exact, without and with those sensitivities; minilm-ragged.md)"
+            + " (default: ${DEFAULT-VALUE}).",
             defaultValue = "full")
     String grid;
 
@@ -91,10 +93,11 @@ public final class QualityMain implements Callable<Integer> {
             case "full" -> GridPoint.full();
             case "quick" -> GridPoint.quick();
             case "calibrated" -> GridPoint.calibrated();
+            case "ragged" -> GridPoint.ragged();
             default -> throw new CommandLine.ParameterException(new CommandLine(this),
-                    "--grid must be full, quick or calibrated");
+                    "--grid must be full, quick, calibrated or ragged");
         };
-        boolean calibrated = grid.equals("calibrated");
+        boolean calibrated = grid.equals("calibrated") || grid.equals("ragged");
         if (calibrated && sensitivities != null) {
             throw new CommandLine.ParameterException(new CommandLine(this),
                     "--grid calibrated computes its own sensitivities; drop --sensitivities");
@@ -132,7 +135,11 @@ public final class QualityMain implements Callable<Integer> {
                 }
             }
         }
-        String name = calibrated ? "minilm-calibrated" : "minilm-quality";
+        String name = switch (grid) {
+            case "calibrated" -> "minilm-calibrated";
+            case "ragged" -> "minilm-ragged";
+            default -> "minilm-quality";
+        };
         Report.write(out, name, header(sentences.size()), context(sentences.size()), rows, fp32Bytes);
         System.out.println("wrote " + out.resolve(name + ".md") + " and .json");
         return 0;

@@ -29,8 +29,8 @@ import java.util.function.Function;
  * field-level detail given here. Also the writers' JSON: {@link #objectNode()} and {@link #bytes}.
  *
  * <p>Trees are read and written with jackson-core's streaming parser and generator, never an
- * {@code ObjectMapper}: the first mapper of a process costs a cold start 40-70 ms (its default date format
- * initialises {@code Calendar} and the locale data), and JSON trees need none of it. The bytes are those
+ * {@code ObjectMapper}: the first mapper of a process costs a cold start about 70 ms of CPU (its default date
+ * format initialises {@code Calendar} and the locale data), and JSON trees need none of it. The bytes are those
  * an {@code ObjectMapper} writes for the same tree ({@code JsonFieldsTest}).
  */
 final class JsonFields {

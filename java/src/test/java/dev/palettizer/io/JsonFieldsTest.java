@@ -21,8 +21,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * JsonFields reads and writes JSON with jackson-core alone (an ObjectMapper costs a cold start 40-70 ms):
- * the trees it reads and the bytes it writes must be exactly what the ObjectMapper it replaced gave.
+ * JsonFields reads and writes JSON with jackson-core alone (an ObjectMapper costs a cold start about 70 ms of
+ * CPU): the trees it reads and the bytes it writes must be exactly what the ObjectMapper it replaced gave.
  */
 class JsonFieldsTest {
     /** The mapper JsonFields used before: strict duplicates, no trailing tokens. */
@@ -40,7 +40,8 @@ class JsonFieldsTest {
         "{}",
         "{\"a\":1,\"b\":-2147483649,\"c\":9223372036854775808,\"d\":-0.0,\"e\":1e-300,\"f\":1e999,\"g\":0.1}",
         "{\"s\":\"\\u00fc\\n\\t\\\"\\\\ \\ud83d\\ude00 \\u0001\",\"t\":true,\"f\":false,\"n\":null}",
-        "{\"x\":[[],[1,[2,{\"y\":[3.5,\"z\"]}]],{}],\"w\":{\"dtype\":\"F32\",\"shape\":[4096,4096],\"data_offsets\":[0,67108864]}}",
+        "{\"x\":[[],[1,[2,{\"y\":[3.5,\"z\"]}]],{}],"
+                + "\"w\":{\"dtype\":\"F32\",\"shape\":[4096,4096],\"data_offsets\":[0,67108864]}}",
         "  {\"spaces\" : [ 1 , 2 ] }  ",
     })
     void readsTheTreeAMapperReads(String json) throws Exception {
@@ -64,7 +65,8 @@ class JsonFieldsTest {
         ObjectNode root = JsonFields.objectNode();
         root.putObject("__metadata__").put("note", "ü ünïcödé \u2028").put("empty", "");
         root.putObject("w").put("dtype", "F32").put("nan", Double.NaN).put("inf", Float.NEGATIVE_INFINITY)
-                .put("small", 1.0e-45f).put("d", 0.30000000000000004).put("big", new BigInteger("123456789012345678901"))
+                .put("small", 1.0e-45f).put("d", 0.30000000000000004)
+                .put("big", new BigInteger("123456789012345678901"))
                 .putNull("none");
         root.putArray("shape").add(0).add(Long.MAX_VALUE).add(-1);
         root.putArray("empty");
@@ -83,7 +85,8 @@ class JsonFieldsTest {
             assertThrows(Exception.class, () -> MAPPER.readTree(bad), bad);
             ModelFormatException e = assertThrows(ModelFormatException.class,
                     () -> JsonFields.parseObject(bad, "header", JsonFieldsTest::fail), bad);
-            assertTrue(e.getMessage().startsWith("t.json: header is not valid JSON at line 1, column "), e.getMessage());
+            assertTrue(e.getMessage().startsWith("t.json: header is not valid JSON at line 1, column "),
+                    e.getMessage());
         }
         assertTrue(assertThrows(ModelFormatException.class, () -> JsonFields.parseObject("{} {}", "header",
                 JsonFieldsTest::fail)).getMessage().contains("trailing content ({) after the value"));

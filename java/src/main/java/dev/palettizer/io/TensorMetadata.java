@@ -73,7 +73,7 @@ record TensorMetadata(PalettizationSpec spec, DType dtype, long[] shape, int gro
     }
 
     String toJson() {
-        ObjectNode json = JsonFields.MAPPER.createObjectNode();
+        ObjectNode json = JsonFields.objectNode();
         json.put("n_bits", spec.nBits());
         json.set("granularity", granularityJson(spec.granularity()));
         json.put("cluster_dim", spec.clusterDim());
@@ -93,14 +93,14 @@ record TensorMetadata(PalettizationSpec spec, DType dtype, long[] shape, int gro
         json.put("signal_energy", error.signalEnergy());
         json.put("count", error.count());
         try {
-            return JsonFields.MAPPER.writeValueAsString(json);
+            return JsonFields.string(json);
         } catch (JsonProcessingException e) {
             throw new UncheckedIOException("cannot serialise palettization metadata", e);
         }
     }
 
     private static ObjectNode granularityJson(Granularity granularity) {
-        ObjectNode json = JsonFields.MAPPER.createObjectNode();
+        ObjectNode json = JsonFields.objectNode();
         switch (granularity) {
             case Granularity.PerTensor _ -> json.put("type", PER_TENSOR);
             case Granularity.PerGroupedChannel g -> {

@@ -175,7 +175,7 @@ public final class JavaBackend implements Backend {
         if (entries.length > SLICE) {
             Arrays.parallelSort(entries);
         } else {
-            Arrays.sort(entries);
+            LongRadixSort.sort(entries, new long[entries.length]);
         }
         DistinctValuesBuilder out = new DistinctValuesBuilder(entries.length);
         for (long e : entries) {

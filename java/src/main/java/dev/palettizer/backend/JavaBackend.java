@@ -415,10 +415,11 @@ public final class JavaBackend implements Backend {
     }
 
     @Override
-    public float[] reconstruct(GroupLayout layout, float[] lut, int lutSize, byte[] indices, float[] channelScales) {
+    public void reconstruct(GroupLayout layout, float[] lut, int lutSize, byte[] indices, float[] channelScales,
+                            float[] out) {
+        Backend.checkReconstructOutput(layout, out);
         int cd = layout.clusterDim();
         int rowStride = Math.toIntExact(layout.rowStride());
-        float[] out = new float[Math.toIntExact(layout.elementCount())];
         long rowBlocks = layout.rows() / cd;
         long blocksPerTask = Math.max(1, SLICE / Math.max(1, rowStride));
         // Offsets within a row that share a group: the whole row, or along axis 1 runs of group_size * inner.
@@ -438,7 +439,6 @@ public final class JavaBackend implements Backend {
             }
             return null;
         });
-        return out;
     }
 
     /** out[to + i] = lut[base + index[from + i] * stride] * scale for i < length. */

@@ -27,9 +27,9 @@ public final class JavaBackend implements Backend {
     public static final long SLICE = 1 << 20;
     /**
      * Scalar groups at least this large are assigned through a {@link NearestTable}: building it costs
-     * about as much as searching 2^17 values, a small fraction of a group this size.
+     * about as much as searching 2^14 values, a small fraction of a group this size.
      */
-    static final long NEAREST_TABLE_MIN = SLICE;
+    static final long NEAREST_TABLE_MIN = 1 << 16;
     /** Groups at least this large use a dense 65,536-bin histogram rather than a sort. */
     public static final long DENSE_HISTOGRAM_MIN = 1 << 15;
     /**

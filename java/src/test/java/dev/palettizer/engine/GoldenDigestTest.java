@@ -67,7 +67,7 @@ class GoldenDigestTest {
         "per-tensor 4-bit exact,           7938234597a9bbc4",
         "grouped axis 0 size 32 4-bit,     bae9bc199c11d506",
         "grouped axis 1 size 16 3-bit,     01bac2565c525791",
-        "grouped axis 1 size 128 4-bit,    8cd5",
+        "grouped axis 1 size 128 4-bit,    5cc683849a20eeb9",
         "per-channel 4-bit weighted,       a0ed3b267bdd0a31",
         "per-channel 3-bit exact weighted, eb5ebe891478743e",
         "per-channel scale 4-bit,          06e35110471b6aca",

@@ -79,7 +79,7 @@ final class DkmHardening {
         byte[] stream = indexStream(w, layout, elementIndex);
         byte[] packed = packer.pack(stream, layout.vectorCount(), bits);
         return new PalettizedTensor(w.name(), spec, w.dtype(), shape, partitions, lut, null, packed, layout.vectorCount(),
-                null, new ErrorStats(sse, sse, energy, values.length));
+                null, new ErrorStats(sse, sse, energy, values.length), null);
     }
 
     /** Writes each element's nearest centroid (component) under {@code dkm}'s current LUTs into {@code out}. */

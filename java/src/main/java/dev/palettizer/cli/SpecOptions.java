@@ -24,7 +24,7 @@ final class SpecOptions {
     /** The flags that choose a spec or clustering mode, which a config or preset decides instead. */
     static final List<String> SPEC_FLAGS = List.of("--bits", "--granularity", "--group-size", "--axis",
             "--cluster-dim", "--per-channel-scale", "--lut-dtype", "--lut-qscheme", "--no-fast", "--rounding-precision",
-            "--ragged-last-group");
+            "--ragged-last-group", "--outlier-fraction");
 
     @Option(names = "--bits", description = "Index bits: 1, 2, 3, 4, 6 or 8 (default: ${DEFAULT-VALUE}).", defaultValue = "4")
     int bits;
@@ -51,6 +51,10 @@ final class SpecOptions {
 
     @Option(names = "--per-channel-scale", description = "Normalise each output channel by its max |w| first.")
     boolean perChannelScale;
+
+    @Option(names = "--outlier-fraction", description = "Share of each tensor's elements kept out of the clustering"
+            + " and stored exactly (dense-and-sparse), in (0, 0.1), e.g. 0.005 for 0.5 %% (default: none).")
+    double outlierFraction;
 
     @Option(names = "--lut-dtype", description = "Quantize the LUT: int8, uint8, fp8_e4m3, fp8_e5m2 (default: float LUT).")
     String lutDtype;
@@ -121,10 +125,22 @@ final class SpecOptions {
                         + " per-channel, got '" + granularity + "'");
             };
             LutQuantSpec lut = lutDtype == null ? null : new LutQuantSpec(LutDType.parse(lutDtype), QScheme.parse(lutQscheme));
-            return new PalettizationSpec(bits, lut, g, clusterDim, perChannelScale);
+            return new PalettizationSpec(bits, lut, g, clusterDim, perChannelScale, outlierFraction());
         } catch (SpecException e) {
             throw usage(e.getMessage());
         }
+    }
+
+    /** The flag's share, which must be a real one when given (0 means none only in configs and the API). */
+    private double outlierFraction() {
+        if (!given("--outlier-fraction")) {
+            return 0;
+        }
+        if (!(outlierFraction > 0 && outlierFraction < PalettizationSpec.MAX_OUTLIER_FRACTION)) {
+            throw usage("--outlier-fraction must be in (0, 0.1), a share of each tensor's elements (e.g. 0.005 for"
+                    + " 0.5 %), got " + outlierFraction);
+        }
+        return outlierFraction;
     }
 
     /**

@@ -25,7 +25,7 @@ final class ConfigReader {
             "module_state_spec", "enable_fast_kmeans_mode", "rounding_precision");
     static final List<String> OP_FIELDS = List.of("op_state_spec");
     static final List<String> SPEC_FIELDS = List.of("n_bits", "lut_qspec", "granularity", "cluster_dim",
-            "enable_per_channel_scale");
+            "enable_per_channel_scale", "outlier_fraction");
     static final List<String> LUT_FIELDS = List.of("dtype", "qscheme", "qformulation");
     static final String PER_TENSOR = "per_tensor";
     static final String PER_CHANNEL = "per_channel";
@@ -108,7 +108,15 @@ final class ConfigReader {
                 : d.clusterDim();
         boolean scale = node.has("enable_per_channel_scale")
                 ? doc.bool(node.get("enable_per_channel_scale"), at.resolve("enable_per_channel_scale")) : d.perChannelScale();
-        return doc.leaf(at, () -> new PalettizationSpec(bits, lut, granularity, clusterDim, scale));
+        double outliers = node.has("outlier_fraction")
+                ? outlierFraction(node.get("outlier_fraction"), at.resolve("outlier_fraction")) : d.outlierFraction();
+        return doc.leaf(at, () -> new PalettizationSpec(bits, lut, granularity, clusterDim, scale, outliers));
+    }
+
+    /** A share of the elements, checked here so the message names the key. */
+    private double outlierFraction(JsonNode node, ConfigPath at) {
+        double fraction = doc.number(node, at);
+        return doc.leaf(at, () -> PalettizationSpec.defaults().withOutlierFraction(fraction).outlierFraction());
     }
 
     private int nBits(JsonNode node, ConfigPath at) {

@@ -76,6 +76,9 @@ final class ConfigWriter {
         }
         node.put("cluster_dim", spec.clusterDim());
         node.put("enable_per_channel_scale", spec.perChannelScale());
+        if (spec.outlierFraction() != 0) {
+            node.put("outlier_fraction", spec.outlierFraction());
+        }
         return node;
     }
 

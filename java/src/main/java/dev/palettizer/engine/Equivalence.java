@@ -181,7 +181,11 @@ public final class Equivalence {
     private static float[] reconstruct(Backend backend, PalettizedTensor t) {
         GroupLayout layout = GroupLayout.of(t.shape(), t.spec()).layout().orElseThrow();
         byte[] indices = backend.unpack(t.packedIndices(), t.indexCount(), t.spec().nBits());
-        return RaggedGroups.reconstruct(backend, layout, t.lut(), t.spec().lutSize(), indices, t.channelScales());
+        float[] dense = RaggedGroups.reconstruct(backend, layout, t.lut(), t.spec().lutSize(), indices, t.channelScales());
+        if (t.outliers() != null) {
+            t.outliers().applyTo(dense);
+        }
+        return dense;
     }
 
     private static double maxDiff(float[] a, float[] b) {

@@ -224,7 +224,11 @@ public final class ModelPalettizer {
         GroupLayout layout = GroupLayout.of(t.shape(), t.spec()).layout().orElseThrow(
                 () -> new ModelFormatException(Path.of(t.name()), t.name(), "spec does not fit shape"));
         byte[] indices = backend.unpack(t.packedIndices(), t.indexCount(), t.spec().nBits());
-        return RaggedGroups.reconstruct(backend, layout, t.lut(), t.spec().lutSize(), indices, t.channelScales());
+        float[] dense = RaggedGroups.reconstruct(backend, layout, t.lut(), t.spec().lutSize(), indices, t.channelScales());
+        if (t.outliers() != null) {
+            t.outliers().applyTo(dense);
+        }
+        return dense;
     }
 
     /** {@code t}'s dense values in its original dtype, rebuilt only when written (one tensor in memory at a time). */

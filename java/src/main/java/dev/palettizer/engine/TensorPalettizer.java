@@ -9,9 +9,11 @@ import dev.palettizer.kmeans.LutQuantizer;
 import dev.palettizer.kmeans.OptimalKMeans1D;
 import dev.palettizer.model.DType;
 import dev.palettizer.model.ErrorStats;
+import dev.palettizer.model.FloatSource;
 import dev.palettizer.model.GroupLayout;
 import dev.palettizer.model.PalettizedTensor;
 import dev.palettizer.model.QuantizedLut;
+import dev.palettizer.model.SparseOutliers;
 import dev.palettizer.spec.PalettizationSpec;
 import dev.palettizer.spec.SpecException;
 import java.util.ArrayList;
@@ -24,7 +26,9 @@ import java.util.concurrent.ForkJoinTask;
 /**
  * Palettizes one tensor: scan the input, seed each group's LUT (optimal 1-D k-means on the value
  * histogram, or k-means++), refine with Lloyd steps on the exact values, quantize the LUT, assign
- * the final indices and pack them. The data-parallel steps run on the {@link Backend}.
+ * the final indices and pack them. The data-parallel steps run on the {@link Backend}. With an
+ * outlier fraction, the selected elements ({@link OutlierSelection}) weigh nothing in the
+ * clustering and are stored exactly beside the indices.
  */
 public final class TensorPalettizer {
     /** Largest sample k-means++ seeds from, per LUT entry. */
@@ -91,7 +95,11 @@ public final class TensorPalettizer {
         long started = System.nanoTime();
         InputScan scan = InputScan.of(t, layout.rows());
         float[] scales = spec.perChannelScale() ? scan.channelScales() : null;
-        ClusterInput in = new ClusterInput(t.values(), t.sensitivities(), layout, scales);
+        long outlierCount = spec.outlierCount(layout.elementCount());
+        SparseOutliers outliers = outlierCount == 0 ? null : OutlierSelection.select(t, outlierCount);
+        FloatSource weights = outliers == null ? t.sensitivities()
+                : OutlierSelection.masked(t.sensitivities(), layout.elementCount(), outliers);
+        ClusterInput in = new ClusterInput(t.values(), weights, layout, scales);
         int lutSize = spec.lutSize();
         boolean scalarOptimal = layout.clusterDim() == 1 && options.algorithm() != Algorithm.KMEANS_PLUS_PLUS;
         float maxClustered = scales != null ? 1f : scan.maxAbs();
@@ -117,9 +125,12 @@ public final class TensorPalettizer {
         }
         ErrorStats error = backend.assign(in, lut, lutSize, indices);
         progress.reach(1.0);
+        if (outliers != null) {
+            error = OutlierSelection.withoutOutlierError(error, outliers, layout, lut, lutSize, indices, scales);
+        }
         byte[] packed = backend.pack(indices, indices.length, spec.nBits());
         PalettizedTensor out = new PalettizedTensor(t.name(), spec, t.dtype(), t.shape().clone(), layout.groups(),
-                lut, quantized, packed, indices.length, scales, error);
+                lut, quantized, packed, indices.length, scales, error, outliers);
         return new Outcome.Palettized(out, (System.nanoTime() - started) / 1e9, note);
     }
 
@@ -187,6 +198,10 @@ public final class TensorPalettizer {
     }
 
     private static GroupSeed optimalSeed(TensorInput t, ClusterInput in, int lutSize, int g, WeightedValues h) {
+        if (h.size() == 0 && OutlierSelection.masks(in.sensitivities())) {
+            // Every weighted element of the group is an outlier, stored exactly: any entry serves.
+            return new GroupSeed(new float[] {0f}, true);
+        }
         if (h.size() == 0) {
             throw new TensorDataException("tensor '" + t.name() + "': sensitivities are all zero in group " + g
                     + "; normalise them first (Sensitivities.normalize clips zeros to the smallest positive value)");

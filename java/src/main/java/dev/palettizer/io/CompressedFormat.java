@@ -22,6 +22,11 @@ import java.util.Map;
  *       {@code W.lut_zero_point} (I32 [1]);</li>
  *   <li>{@code W.indices}: the packed index bit stream, U8 [bytes];</li>
  *   <li>{@code W.scales}: the per-channel scales, F32 [channels], when the spec asks for them;</li>
+ *   <li>{@code W.outlier_positions} and {@code W.outlier_values} when the spec has an outlier
+ *       fraction (dense-and-sparse): K = max(1, round(fraction * elements)) flat row-major element
+ *       indices, strictly ascending, I32 [K] (I64 [K] for tensors of 2^31 elements or more), and the
+ *       exact values at those positions in the original dtype (F32, F16 or BF16) [K]; they replace
+ *       the LUT values there, whose indices point at the nearest entry;</li>
  *   <li>metadata {@code palettizer.tensor.W}: the spec, original dtype and shape, group and index
  *       counts and error statistics as compact JSON;</li>
  * </ul>
@@ -37,7 +42,8 @@ public final class CompressedFormat {
     static final String LUT_ZERO_POINT = ".lut_zero_point";
     static final String INDICES = ".indices";
     static final String SCALES = ".scales";
-    private static final List<String> SUFFIXES = List.of(LUT, LUT_SCALE, LUT_ZERO_POINT, INDICES, SCALES);
+    private static final List<String> SUFFIXES = List.of(LUT, LUT_SCALE, LUT_ZERO_POINT, INDICES, SCALES,
+            OutlierTensors.POSITIONS, OutlierTensors.VALUES);
 
     private CompressedFormat() {}
 
@@ -64,6 +70,13 @@ public final class CompressedFormat {
         if (t.channelScales() != null) {
             float[] scales = t.channelScales();
             out.add(new Tensor(w + SCALES, DType.F32, new long[] {scales.length}, Payload.ofFloats(scales)));
+        }
+        if (t.outliers() != null) {
+            long[] k = {t.outliers().count()};
+            out.add(new Tensor(w + OutlierTensors.POSITIONS, OutlierTensors.positionType(t.elementCount()), k,
+                    Payload.of(OutlierTensors.positionBytes(t.outliers(), t.elementCount()))));
+            out.add(new Tensor(w + OutlierTensors.VALUES, t.originalDType(), k,
+                    Payload.of(OutlierTensors.valueBytes(t.outliers(), t.originalDType()))));
         }
         return out;
     }
@@ -147,6 +160,7 @@ public final class CompressedFormat {
             throw new IllegalArgumentException(prefix + "channelScales " + (t.channelScales() == null ? "absent" : "present")
                     + " but spec per_channel_scale is " + t.spec().perChannelScale());
         }
+        OutlierTensors.validate(t, detail -> new IllegalArgumentException(prefix + detail));
     }
 
     /** The file keeps only the codes, so {@code lut} must be exactly what they dequantize to. */

@@ -10,6 +10,8 @@ import dev.palettizer.io.SafetensorsFile.Entry;
 import dev.palettizer.model.DType;
 import dev.palettizer.model.PalettizedTensor;
 import dev.palettizer.model.QuantizedLut;
+import dev.palettizer.model.Shapes;
+import dev.palettizer.model.SparseOutliers;
 import dev.palettizer.spec.LutQuantSpec;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -100,7 +102,29 @@ final class CompressedReader {
             scales = entry.data().toArray(F32_LE);
         }
         return new PalettizedTensor(name, meta.spec(), meta.dtype(), meta.shape(), meta.groups(), lut, quantized,
-                indices.data().toArray(ValueLayout.JAVA_BYTE), meta.indexCount(), scales, meta.error());
+                indices.data().toArray(ValueLayout.JAVA_BYTE), meta.indexCount(), scales, meta.error(),
+                outliers(name, meta, key));
+    }
+
+    /** The exact elements when the spec has an outlier fraction; positions checked as the writer wrote them. */
+    private SparseOutliers outliers(String name, TensorMetadata meta, String key) {
+        long elements = Shapes.elementCount(meta.shape());
+        long count = meta.spec().outlierCount(elements);
+        if (count == 0) {
+            return null;
+        }
+        long[] k = {count};
+        DType positionType = OutlierTensors.positionType(elements);
+        Entry positions = require(name + OutlierTensors.POSITIONS, positionType, k, key);
+        Entry values = require(name + OutlierTensors.VALUES, meta.dtype(), k, key);
+        SparseOutliers o = new SparseOutliers(
+                OutlierTensors.positions(positions.data().toArray(ValueLayout.JAVA_BYTE), positionType),
+                OutlierTensors.values(values.data().toArray(ValueLayout.JAVA_BYTE), meta.dtype()));
+        String problem = o.positionProblem(elements);
+        if (problem != null) {
+            throw new ModelFormatException(path, positions.name(), problem);
+        }
+        return o;
     }
 
     /** The entry {@code name}, which must exist with exactly this dtype and shape. */

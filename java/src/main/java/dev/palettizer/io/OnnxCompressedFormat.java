@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.palettizer.model.FloatSource;
 import dev.palettizer.model.PalettizedTensor;
 import dev.palettizer.model.QuantizedLut;
+import dev.palettizer.model.Shapes;
+import dev.palettizer.model.SparseOutliers;
 import dev.palettizer.spec.LutDType;
 import dev.palettizer.spec.LutQuantSpec;
 import dev.palettizer.spec.PalettizationSpec;
@@ -27,7 +29,9 @@ import java.util.Set;
  * {@code W.lut} (FLOAT [G * 2^n] or [G * 2^n, cluster_dim]; or INT8 / UINT8 / FLOAT8E4M3FN /
  * FLOAT8E5M2 codes with {@code W.lut_scale} FLOAT [] and {@code W.lut_zero_point} of the code
  * type []), {@code W.indices} (see {@link OnnxExpansion.IndexEncoding}; its bytes start with the same
- * LSB-first packed stream as the safetensors format) and {@code W.scales} (FLOAT [R, 1]), expanded
+ * LSB-first packed stream as the safetensors format), {@code W.scales} (FLOAT [R, 1]) and, with
+ * outliers, {@code W.outlier_positions} (INT32 or INT64 [K, 1]) and {@code W.outlier_values} (the
+ * weight's type [K]), with the safetensors format's meaning ({@link CompressedFormat}), expanded
  * back to {@code W} by standard operators ({@link OnnxExpansion}). The model's metadata_props hold
  * {@code palettizer.format = 1}, {@code palettizer.tensor.W} (the safetensors format's per-tensor
  * JSON: spec, dtype, engine shape, groups, index count, error) and {@code palettizer.onnx.W}
@@ -185,8 +189,29 @@ public final class OnnxCompressedFormat {
                         key, used));
             }
             PalettizedTensor t = new PalettizedTensor(name, spec, meta.dtype(), meta.shape(), meta.groups(), lut,
-                    quantized, packed, meta.indexCount(), scales, meta.error());
+                    quantized, packed, meta.indexCount(), scales, meta.error(), outliers(name, meta, key, used));
             return new OnnxCompressedModel.Weight(t, transposed, nodes, used);
+        }
+
+        /** The exact elements when the spec has an outlier fraction, checked as the safetensors reader does. */
+        private SparseOutliers outliers(String name, TensorMetadata meta, String key, List<String> used) {
+            long elements = Shapes.elementCount(meta.shape());
+            long count = meta.spec().outlierCount(elements);
+            if (count == 0) {
+                return null;
+            }
+            OnnxType positionType = OnnxType.of(OutlierTensors.positionType(elements));
+            String positionsName = name + OutlierTensors.POSITIONS;
+            byte[] positions = rawBytes(require(positionsName, positionType, new long[] {count, 1}, key, used));
+            byte[] values = rawBytes(require(name + OutlierTensors.VALUES, OnnxType.of(meta.dtype()),
+                    new long[] {count}, key, used));
+            SparseOutliers o = new SparseOutliers(OutlierTensors.positions(positions, positionType.dtype()),
+                    OutlierTensors.values(values, meta.dtype()));
+            String problem = o.positionProblem(elements);
+            if (problem != null) {
+                throw new ModelFormatException(path, positionsName, problem);
+            }
+            return o;
         }
 
         private List<String> nodes(JsonNode array, String name, String key) {

@@ -10,6 +10,7 @@ import dev.palettizer.model.DType;
 import dev.palettizer.model.GroupLayout;
 import dev.palettizer.model.PalettizedTensor;
 import dev.palettizer.model.QuantizedLut;
+import dev.palettizer.model.SparseOutliers;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -29,12 +30,16 @@ import java.util.List;
  *   <li>the LUT itself: float, or its int8/uint8/fp8 codes dequantized by {@code Cast}, {@code Sub} of
  *       the zero point and {@code Mul} by the scale;</li>
  *   <li>{@code Gather}, then for vectors {@code Transpose} of [R/cd, S, cd] to [R/cd, cd, S];
- *       {@code Mul} by the per-channel scales [R, 1]; {@code Reshape} to the engine shape;
+ *       {@code Mul} by the per-channel scales [R, 1]; with outliers, {@code Reshape} to [N] and
+ *       {@code ScatterND} (opset 11) of their exact values at their flat positions (engine
+ *       orientation, so before any transpose); {@code Reshape} to the engine shape;
  *       {@code Transpose} back to [in, out] for transposed weights; {@code Cast} to FLOAT16 or
  *       BFLOAT16 for 16-bit weights.</li>
  * </ol>
  * Constants live in {@code Constant} nodes, data in the initializers {@code W.lut},
- * {@code W.lut_scale}, {@code W.lut_zero_point}, {@code W.indices} and {@code W.scales}.
+ * {@code W.lut_scale}, {@code W.lut_zero_point}, {@code W.indices}, {@code W.scales},
+ * {@code W.outlier_positions} (INT32 or INT64 [K, 1]) and {@code W.outlier_values} (the weight's
+ * type [K]).
  */
 final class OnnxExpansion {
     /** Lowest opset whose Gather, Slice, Mod, Reshape and Cast signatures the expansion uses. */
@@ -109,6 +114,9 @@ final class OnnxExpansion {
                     Payload.ofFloats(t.channelScales()));
             values = node("Mul", "scaled", List.of(matrix, scales));
         }
+        if (t.outliers() != null) {
+            values = withOutliers(values);
+        }
         values = reshape(values, "dense", t.shape());
         if (w.transposed()) {
             values = node("Transpose", "stored", List.of(values), intsAttr("perm", 1, 0));
@@ -117,6 +125,28 @@ final class OnnxExpansion {
             values = node("Cast", "cast", List.of(values), intAttr("to", OnnxType.of(t.originalDType()).code()));
         }
         return values;
+    }
+
+    /**
+     * The flattened values with the exact outliers written over them: positions as ScatterND's
+     * int64 [K, 1] (cast from int32 when stored so), values cast from the weight's own type to float.
+     */
+    private String withOutliers(String values) {
+        SparseOutliers o = t.outliers();
+        long elements = t.elementCount();
+        DType positionType = OutlierTensors.positionType(elements);
+        String positions = initializer(name + OutlierTensors.POSITIONS, OnnxType.of(positionType),
+                new long[] {o.count(), 1}, Payload.of(OutlierTensors.positionBytes(o, elements)));
+        if (positionType != DType.I64) {
+            positions = node("Cast", "outlier_at", List.of(positions), intAttr("to", OnnxType.INT64.code()));
+        }
+        String exact = initializer(name + OutlierTensors.VALUES, OnnxType.of(t.originalDType()), new long[] {o.count()},
+                Payload.of(OutlierTensors.valueBytes(o, t.originalDType())));
+        if (t.originalDType() != DType.F32) {
+            exact = toFloat(exact, "outlier_floats");
+        }
+        String flat = reshape(values, "flat", -1);
+        return node("ScatterND", "with_outliers", List.of(flat, positions, exact));
     }
 
     /** The index stream decoded to int32 [N]. */

@@ -24,7 +24,8 @@ import java.util.function.Function;
  */
 record TensorMetadata(PalettizationSpec spec, DType dtype, long[] shape, int groups, long indexCount, ErrorStats error) {
     private static final List<String> FIELDS = List.of("n_bits", "granularity", "cluster_dim", "per_channel_scale",
-            "lut_qspec", "dtype", "shape", "groups", "index_count", "sse", "weighted_sse", "signal_energy", "count");
+            "lut_qspec", "dtype", "shape", "groups", "index_count", "sse", "weighted_sse", "signal_energy", "count",
+            "outlier_fraction");
     private static final String PER_TENSOR = "per_tensor";
     private static final String PER_GROUPED_CHANNEL = "per_grouped_channel";
     /** Granularity field: the last group along axis 0 may be smaller (absent = false). */
@@ -78,6 +79,10 @@ record TensorMetadata(PalettizationSpec spec, DType dtype, long[] shape, int gro
         json.set("granularity", granularityJson(spec.granularity()));
         json.put("cluster_dim", spec.clusterDim());
         json.put("per_channel_scale", spec.perChannelScale());
+        // Only when set, so files without outliers stay as they were (older readers read them).
+        if (spec.outlierFraction() != 0) {
+            json.put("outlier_fraction", spec.outlierFraction());
+        }
         LutQuantSpec q = spec.lutQuant();
         if (q == null) {
             json.putNull("lut_qspec");
@@ -122,7 +127,8 @@ record TensorMetadata(PalettizationSpec spec, DType dtype, long[] shape, int gro
         try {
             spec = new PalettizationSpec(json.nonNegativeInt("n_bits"), lutQuant(json, error),
                     granularity(json.object("granularity")), json.nonNegativeInt("cluster_dim"),
-                    json.bool("per_channel_scale"));
+                    json.bool("per_channel_scale"), json.get("outlier_fraction") == null ? 0
+                            : json.number("outlier_fraction"));
         } catch (SpecException e) {
             throw error.apply(e.getMessage());
         }

@@ -74,7 +74,7 @@ class CompressedFormatTest {
                 scales[i] = random.nextFloat() + 0.5f;
             }
         }
-        return new PalettizedTensor(name, spec, dtype, shape, groups, lut, quantized, packed, indexCount, scales, STATS);
+        return new PalettizedTensor(name, spec, dtype, shape, groups, lut, quantized, packed, indexCount, scales, STATS, null);
     }
 
     static PalettizedTensor floatLutGrouped() {
@@ -258,7 +258,7 @@ class CompressedFormatTest {
 
     private static PalettizedTensor with(PalettizedTensor t, float[] lut, byte[] packed, float[] scales) {
         return new PalettizedTensor(t.name(), t.spec(), t.originalDType(), t.shape(), t.groups(), lut,
-                t.quantizedLut(), packed, t.indexCount(), scales, t.error());
+                t.quantizedLut(), packed, t.indexCount(), scales, t.error(), t.outliers());
     }
 
     @Test
@@ -274,7 +274,7 @@ class CompressedFormatTest {
                 assertThrows(IllegalArgumentException.class,
                         () -> CompressedFormat.entriesFor(with(t, t.lut(), t.packedIndices(), new float[8]))).getMessage());
         PalettizedTensor wrongGroups = new PalettizedTensor(t.name(), t.spec(), t.originalDType(), t.shape(), 1,
-                new float[4], null, t.packedIndices(), t.indexCount(), null, t.error());
+                new float[4], null, t.packedIndices(), t.indexCount(), null, t.error(), null);
         assertEquals(prefix + "groups 1 but granularity {\"type\":\"per_grouped_channel\",\"axis\":0,\"group_size\":4}"
                 + " over shape [8, 4] makes 2", assertThrows(IllegalArgumentException.class,
                         () -> CompressedFormat.metadataFor(wrongGroups)).getMessage());
@@ -446,7 +446,7 @@ class CompressedFormatTest {
         PalettizationSpec spec = PalettizationSpec.defaults()
                 .withLutQuant(new LutQuantSpec(LutDType.FP8_E4M3, QScheme.SYMMETRIC));
         PalettizedTensor t = new PalettizedTensor("w", spec, DType.F32, new long[] {4}, 1, CompressedFormat.dequantize(q),
-                q, new byte[2], 4, null, ErrorStats.ZERO);
+                q, new byte[2], 4, null, ErrorStats.ZERO, null);
         PalettizedTensor back = roundTrip(t);
         assertSameTensor(t, back);
         assertEquals(-1.3f, back.lut()[0], 0.04f);

@@ -109,6 +109,7 @@ final class InspectCommand implements Callable<Integer> {
         };
         return s.nBits() + "-bit " + g + (s.clusterDim() > 1 ? " cd" + s.clusterDim() : "")
                 + (s.perChannelScale() ? " scaled" : "")
-                + (s.lutQuant() != null ? " lut " + s.lutQuant().dtype().cliName() : "");
+                + (s.lutQuant() != null ? " lut " + s.lutQuant().dtype().cliName() : "")
+                + (t.outliers() != null ? " +" + t.outliers().count() + " outliers" : "");
     }
 }

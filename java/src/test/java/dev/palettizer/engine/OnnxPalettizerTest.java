@@ -112,6 +112,16 @@ class OnnxPalettizerTest {
                 new Case("4-bit vectors of 2, ragged x12", 13, 8, spec(4, Granularity.groupedRagged(12)).withClusterDim(2),
                         false, OnnxType.UINT8),
                 new Case("4-bit ragged x12, opset 21: UINT4", 21, 10, spec(4, Granularity.groupedRagged(12)), true,
+                        OnnxType.UINT4),
+                new Case("4-bit ragged x12, 1 % outliers", 13, 8,
+                        spec(4, Granularity.groupedRagged(12)).withOutlierFraction(0.01), true, OnnxType.UINT8),
+                new Case("4-bit per tensor, 1 % outliers", 13, 8, spec(4, Granularity.perTensor()).withOutlierFraction(0.01),
+                        true, OnnxType.UINT8),
+                new Case("3-bit grouped axis 1 x16, scaled, 5 % outliers, opset 11", 11, 6,
+                        spec(3, Granularity.grouped(1, 16)).withPerChannelScale(true).withOutlierFraction(0.05), false,
+                        OnnxType.UINT8),
+                new Case("4-bit vectors of 2, 0.5 % outliers, opset 21: UINT4", 21, 10,
+                        spec(4, Granularity.perTensor()).withClusterDim(2).withOutlierFraction(0.005), false,
                         OnnxType.UINT4));
     }
 

@@ -122,6 +122,12 @@ class CompressedFormatTest {
         assertEquals(expected.indexCount(), actual.indexCount());
         assertArrayEquals(expected.channelScales(), actual.channelScales());
         assertEquals(expected.error(), actual.error());
+        if (expected.outliers() == null) {
+            assertNull(actual.outliers());
+        } else {
+            assertArrayEquals(expected.outliers().positions(), actual.outliers().positions());
+            assertArrayEquals(expected.outliers().values(), actual.outliers().values());
+        }
     }
 
     private PalettizedTensor roundTrip(PalettizedTensor t) throws IOException {
@@ -243,7 +249,8 @@ class CompressedFormatTest {
         IllegalArgumentException after = assertThrows(IllegalArgumentException.class,
                 () -> new CompressedWriter().addPalettized(t).addPlain(plainLut));
         assertEquals("tensor name '" + w + ".lut' collides with palettized tensor '" + w + "', whose stored tensors are named ["
-                + w + ".lut, " + w + ".lut_scale, " + w + ".lut_zero_point, " + w + ".indices, " + w + ".scales]",
+                + w + ".lut, " + w + ".lut_scale, " + w + ".lut_zero_point, " + w + ".indices, " + w + ".scales, "
+                + w + ".outlier_positions, " + w + ".outlier_values]",
                 after.getMessage());
         // An unused reserved name (no scales here) and the palettized name itself, added before the tensor.
         for (String name : List.of(w + ".scales", w)) {
@@ -391,7 +398,7 @@ class CompressedFormatTest {
         assertTrue(corruptedJson(t, j -> j.substring(0, 10)).getMessage().startsWith(prefix + "value is not valid JSON at line 1"));
         assertEquals(prefix + "value must be a JSON object, got array", corruptedJson(t, j -> "[" + j + "]").getMessage());
         assertEquals(prefix + "unknown field 'bias' (allowed: n_bits, granularity, cluster_dim, per_channel_scale,"
-                + " lut_qspec, dtype, shape, groups, index_count, sse, weighted_sse, signal_energy, count)",
+                + " lut_qspec, dtype, shape, groups, index_count, sse, weighted_sse, signal_energy, count, outlier_fraction)",
                 corruptedJson(t, j -> j.replace("{\"n_bits\"", "{\"bias\":1,\"n_bits\"")).getMessage());
         assertEquals(prefix + "missing field 'index_count'",
                 corruptedJson(t, j -> j.replace("\"index_count\":32,", "")).getMessage());

@@ -2,11 +2,20 @@ package dev.palettizer.quality;
 
 import dev.palettizer.spec.Granularity;
 import dev.palettizer.spec.PalettizationSpec;
+import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
-/** One palettization setting of the grid: bits, granularity (on the output channels) and clustering mode. */
-record GridPoint(int bits, Layout layout, boolean fast) {
+/**
+ * One palettization setting of the grid: bits, granularity (on the output channels), clustering mode
+ * and the share of each tensor kept exactly as outliers (0 for none).
+ */
+record GridPoint(int bits, Layout layout, boolean fast, double outlierFraction) {
+
+    GridPoint(int bits, Layout layout, boolean fast) {
+        this(bits, layout, fast, 0);
+    }
 
     enum Layout {
         PER_TENSOR("per-tensor", Granularity.perTensor()),
@@ -29,11 +38,15 @@ record GridPoint(int bits, Layout layout, boolean fast) {
     }
 
     PalettizationSpec spec() {
-        return PalettizationSpec.defaults().withBits(bits).withGranularity(layout.granularity);
+        return PalettizationSpec.defaults().withBits(bits).withGranularity(layout.granularity)
+                .withOutlierFraction(outlierFraction);
     }
 
     String mode() {
-        return fast ? "fast" : "exact";
+        String mode = fast ? "fast" : "exact";
+        return outlierFraction == 0 ? mode
+                : mode + String.format(Locale.ROOT, ", %s %% outliers", BigDecimal.valueOf(100 * outlierFraction)
+                        .stripTrailingZeros().toPlainString());
     }
 
     String label() {
@@ -41,7 +54,8 @@ record GridPoint(int bits, Layout layout, boolean fast) {
     }
 
     String fileName() {
-        return "minilm-" + bits + "bit-" + layout.name().toLowerCase().replace('_', '-') + "-" + mode() + ".onnx";
+        return "minilm-" + bits + "bit-" + layout.name().toLowerCase().replace('_', '-') + "-" + (fast ? "fast" : "exact")
+                + (outlierFraction == 0 ? "" : "-outliers" + outlierFraction) + ".onnx";
     }
 
     /** The grid: bits {8, 6, 4, 3, 2} x three granularities x {fast, exact}. */
@@ -69,6 +83,17 @@ record GridPoint(int bits, Layout layout, boolean fast) {
     /** 4-bit groups of 32, fast and exact, with the ragged last group: run without and with sensitivities. */
     static List<GridPoint> ragged() {
         return List.of(new GridPoint(4, Layout.GROUPED_32_RAGGED, true), new GridPoint(4, Layout.GROUPED_32_RAGGED, false));
+    }
+
+    /** Dense-and-sparse: 3- and 4-bit per-tensor with 0.1 % and 0.5 % outliers, fast mode, without and with sensitivities. */
+    static List<GridPoint> outliers() {
+        List<GridPoint> out = new ArrayList<>();
+        for (int bits : new int[] {4, 3}) {
+            for (double fraction : new double[] {0.001, 0.005}) {
+                out.add(new GridPoint(bits, Layout.PER_TENSOR, true, fraction));
+            }
+        }
+        return out;
     }
 
     /** A few fast points to try the harness in a minute. */

@@ -34,9 +34,10 @@ import picocli.CommandLine.Option;
 public final class QualityMain implements Callable<Integer> {
     @Option(names = "--grid", description = "full (bits {8,6,4,3,2} x 3 granularities x {fast, exact}), quick, or"
             + " calibrated (4-bit per-tensor and per-channel, fast and exact, without and with sensitivities from"
-            + " 'calibrate --builtin-texts'; written as minilm-calibrated.md and .json), or ragged (4-bit groups of 32"
-            + " with a ragged last group, fast and exact, without and with those sensitivities; minilm-ragged.md)"
-            + " (default: ${DEFAULT-VALUE}).",
+            + " 'calibrate --builtin-texts'; written as minilm-calibrated.md and .json), ragged (4-bit groups of 32"
+            + " with a ragged last group, fast and exact, without and with those sensitivities; minilm-ragged.md), or"
+            + " outliers (dense-and-sparse 3- and 4-bit per-tensor with 0.1 and 0.5 %% outliers, without and with the"
+            + " same sensitivities; minilm-outliers.md) (default: ${DEFAULT-VALUE}).",
             defaultValue = "full")
     String grid;
 
@@ -94,13 +95,14 @@ public final class QualityMain implements Callable<Integer> {
             case "quick" -> GridPoint.quick();
             case "calibrated" -> GridPoint.calibrated();
             case "ragged" -> GridPoint.ragged();
+            case "outliers" -> GridPoint.outliers();
             default -> throw new CommandLine.ParameterException(new CommandLine(this),
-                    "--grid must be full, quick, calibrated or ragged");
+                    "--grid must be full, quick, calibrated, ragged or outliers");
         };
-        boolean calibrated = grid.equals("calibrated") || grid.equals("ragged");
+        boolean calibrated = grid.equals("calibrated") || grid.equals("ragged") || grid.equals("outliers");
         if (calibrated && sensitivities != null) {
             throw new CommandLine.ParameterException(new CommandLine(this),
-                    "--grid calibrated computes its own sensitivities; drop --sensitivities");
+                    "--grid " + grid + " computes its own sensitivities; drop --sensitivities");
         }
         List<String> sentences = Sentences.all();
         MiniLm fp32 = MiniLm.fp32(work);
@@ -138,6 +140,7 @@ public final class QualityMain implements Callable<Integer> {
         String name = switch (grid) {
             case "calibrated" -> "minilm-calibrated";
             case "ragged" -> "minilm-ragged";
+            case "outliers" -> "minilm-outliers";
             default -> "minilm-quality";
         };
         Report.write(out, name, header(sentences.size()), context(sentences.size()), rows, fp32Bytes);

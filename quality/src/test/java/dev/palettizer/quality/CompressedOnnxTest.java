@@ -50,7 +50,8 @@ class CompressedOnnxTest {
 
     static List<GridPoint> settings() {
         return List.of(new GridPoint(4, GridPoint.Layout.PER_TENSOR, true), new GridPoint(4, GridPoint.Layout.GROUPED_32, true),
-                new GridPoint(4, GridPoint.Layout.GROUPED_32_RAGGED, true));
+                new GridPoint(4, GridPoint.Layout.GROUPED_32_RAGGED, true),
+                new GridPoint(3, GridPoint.Layout.PER_TENSOR, true, 0.005));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -67,6 +68,8 @@ class CompressedOnnxTest {
                 "--builtin-texts", "--tokenizer", fp32.tokenizer().toString(), "--max-samples", "32");
         assertEquals(0, code);
         assertCompressedEqualsDense(new GridPoint(4, GridPoint.Layout.PER_TENSOR, true), sensitivities);
+        // Dense-and-sparse: the outliers are chosen by sensitivity times square here.
+        assertCompressedEqualsDense(new GridPoint(3, GridPoint.Layout.PER_TENSOR, true, 0.005), sensitivities);
     }
 
     private void assertCompressedEqualsDense(GridPoint point, Path sensitivities) throws Exception {

@@ -177,7 +177,7 @@ class ConfigFilesTest {
                                 + " one of {1, 2, 3, 4, 6, 8}"),
                 Arguments.of("unknown spec key", weight + "          nbits: 4\n",
                         "test.yaml: module_name_configs.\"layer.*\".op_state_spec.weight.nbits: unknown key; expected one of"
-                                + " [n_bits, lut_qspec, granularity, cluster_dim, enable_per_channel_scale]"),
+                                + " [n_bits, lut_qspec, granularity, cluster_dim, enable_per_channel_scale, outlier_fraction]"),
                 Arguments.of("unknown module key", head + "  global_config: {op_state_specs: {}}\n",
                         "test.yaml: global_config.op_state_specs: unknown key; expected one of [op_state_spec, op_type_config,"
                                 + " op_name_config, module_state_spec, enable_fast_kmeans_mode, rounding_precision]"),

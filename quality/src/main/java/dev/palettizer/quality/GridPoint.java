@@ -85,12 +85,16 @@ record GridPoint(int bits, Layout layout, boolean fast, double outlierFraction) 
         return List.of(new GridPoint(4, Layout.GROUPED_32_RAGGED, true), new GridPoint(4, Layout.GROUPED_32_RAGGED, false));
     }
 
-    /** Dense-and-sparse: 3- and 4-bit per-tensor with 0.1 % and 0.5 % outliers, fast mode, without and with sensitivities. */
+    /**
+     * Dense-and-sparse, fast mode: 4- and 3-bit per-tensor, then 4-bit per-channel, each with 0.1 % and 0.5 %
+     * outliers (run without and with sensitivities).
+     */
     static List<GridPoint> outliers() {
         List<GridPoint> out = new ArrayList<>();
-        for (int bits : new int[] {4, 3}) {
+        for (GridPoint base : List.of(new GridPoint(4, Layout.PER_TENSOR, true), new GridPoint(3, Layout.PER_TENSOR, true),
+                new GridPoint(4, Layout.PER_CHANNEL, true))) {
             for (double fraction : new double[] {0.001, 0.005}) {
-                out.add(new GridPoint(bits, Layout.PER_TENSOR, true, fraction));
+                out.add(new GridPoint(base.bits(), base.layout(), true, fraction));
             }
         }
         return out;

@@ -36,8 +36,8 @@ public final class QualityMain implements Callable<Integer> {
             + " calibrated (4-bit per-tensor and per-channel, fast and exact, without and with sensitivities from"
             + " 'calibrate --builtin-texts'; written as minilm-calibrated.md and .json), ragged (4-bit groups of 32"
             + " with a ragged last group, fast and exact, without and with those sensitivities; minilm-ragged.md), or"
-            + " outliers (dense-and-sparse 3- and 4-bit per-tensor with 0.1 and 0.5 %% outliers, without and with the"
-            + " same sensitivities; minilm-outliers.md) (default: ${DEFAULT-VALUE}).",
+            + " outliers (dense-and-sparse 4- and 3-bit per-tensor and 4-bit per-channel with 0.1 and 0.5 %% outliers,"
+            + " without and with the same sensitivities; minilm-outliers.md) (default: ${DEFAULT-VALUE}).",
             defaultValue = "full")
     String grid;
 

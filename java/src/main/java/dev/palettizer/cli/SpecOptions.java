@@ -52,7 +52,7 @@ final class SpecOptions {
     @Option(names = "--per-channel-scale", description = "Normalise each output channel by its max |w| first.")
     boolean perChannelScale;
 
-    @Option(names = "--outlier-fraction", description = "Share of each tensor's elements kept out of the clustering"
+    @Option(names = "--outlier-fraction", paramLabel = "F", description = "Share of each tensor's elements kept out of the clustering"
             + " and stored exactly (dense-and-sparse), in (0, 0.1), e.g. 0.005 for 0.5 %% (default: none).")
     double outlierFraction;
 

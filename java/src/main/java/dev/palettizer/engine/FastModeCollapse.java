@@ -20,7 +20,9 @@ final class FastModeCollapse {
     /** Whether any of the groups {@code from..from+hist.length-1}, histogrammed on fast keys, collapsed. */
     static boolean collapsed(ClusterInput in, WeightedValues[] hist, int from, int lutSize) {
         for (int i = 0; i < hist.length; i++) {
-            if (hist[i].size() <= lutSize && GroupScan.distinctAtMost(in, from + i, lutSize) == null) {
+            // An empty histogram (every element weightless, e.g. all outliers) is empty on exact keys too.
+            if (hist[i].size() > 0 && hist[i].size() <= lutSize
+                    && GroupScan.distinctAtMost(in, from + i, lutSize) == null) {
                 return true;
             }
         }

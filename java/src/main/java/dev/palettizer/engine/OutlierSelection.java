@@ -128,6 +128,23 @@ final class OutlierSelection {
         return new Masked(sensitivities, size, outliers.positions());
     }
 
+    /** The outliers among elements [from, from + size), their positions counted from {@code from}. */
+    static SparseOutliers slice(SparseOutliers outliers, long from, long size) {
+        long[] p = outliers.positions();
+        int lo = insertionPoint(p, from);
+        int hi = insertionPoint(p, from + size);
+        long[] positions = new long[hi - lo];
+        for (int i = lo; i < hi; i++) {
+            positions[i - lo] = p[i] - from;
+        }
+        return new SparseOutliers(positions, Arrays.copyOfRange(outliers.values(), lo, hi));
+    }
+
+    private static int insertionPoint(long[] sorted, long key) {
+        int at = Arrays.binarySearch(sorted, key);
+        return at >= 0 ? at : -at - 1;
+    }
+
     /** Whether {@code sensitivities} came from {@link #masked}. */
     static boolean masks(FloatSource sensitivities) {
         return sensitivities instanceof Masked;
@@ -141,8 +158,7 @@ final class OutlierSelection {
             } else {
                 Arrays.fill(dst, dstOff, dstOff + len, 1f);
             }
-            int at = Arrays.binarySearch(positions, offset);
-            for (int i = at >= 0 ? at : -at - 1; i < positions.length && positions[i] < offset + len; i++) {
+            for (int i = insertionPoint(positions, offset); i < positions.length && positions[i] < offset + len; i++) {
                 dst[dstOff + (int) (positions[i] - offset)] = 0f;
             }
         }

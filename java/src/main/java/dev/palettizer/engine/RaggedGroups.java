@@ -8,6 +8,7 @@ import dev.palettizer.model.FloatSource;
 import dev.palettizer.model.GroupLayout;
 import dev.palettizer.model.PalettizedTensor;
 import dev.palettizer.model.QuantizedLut;
+import dev.palettizer.model.SparseOutliers;
 import dev.palettizer.spec.Granularity;
 import dev.palettizer.spec.PalettizationSpec;
 import java.util.Arrays;
@@ -27,6 +28,9 @@ import java.util.Optional;
  * <p>A quantized LUT has one scale for the whole tensor: the parts are clustered with float LUTs,
  * the joined LUT is quantized once, and every part's indices are assigned again against it, as a
  * plain run assigns its final indices after quantizing.
+ *
+ * <p>Outliers are chosen on the whole tensor, as for any layout; each part is clustered with them
+ * masked and without choosing its own.
  */
 final class RaggedGroups {
     private RaggedGroups() {}
@@ -36,15 +40,18 @@ final class RaggedGroups {
         long started = System.nanoTime();
         // Scanned whole first, so a bad element is reported at its place in the tensor, not in a part.
         InputScan.of(t, layout.rows());
-        PalettizationSpec floatLuts = spec.withLutQuant(null);
+        long outlierCount = spec.outlierCount(layout.elementCount());
+        SparseOutliers outliers = outlierCount == 0 ? null : OutlierSelection.select(t, outlierCount);
+        PalettizationSpec floatLuts = spec.withLutQuant(null).withOutlierFraction(0);
         Optional<GroupLayout> prefixLayout = layout.prefix();
         GroupLayout tailLayout = layout.tail();
         long split = layout.prefixRows() * layout.rowStride();
         PalettizationSpec fullGroups = floatLuts.withGranularity(Granularity.grouped(0, Math.toIntExact(layout.groupSize())));
-        Part prefix = prefixLayout.map(l -> Part.run(palettizer, mode, part(t, 0, l), fullGroups, l)).orElse(null);
+        Part prefix = prefixLayout.map(l -> Part.run(palettizer, mode, part(t, 0, l, outliers), fullGroups, l))
+                .orElse(null);
         // With no full group (fewer rows than group_size) the tail is the whole tensor.
         PalettizationSpec oneGroup = floatLuts.withGranularity(Granularity.perTensor());
-        Part tail = Part.run(palettizer, mode, part(t, split, tailLayout), oneGroup, tailLayout);
+        Part tail = Part.run(palettizer, mode, part(t, split, tailLayout, outliers), oneGroup, tailLayout);
 
         int lutSize = spec.lutSize();
         float[] lut = concat(prefix == null ? new float[0] : prefix.tensor.lut(), tail.tensor.lut());
@@ -71,9 +78,12 @@ final class RaggedGroups {
         float[] scales = spec.perChannelScale()
                 ? concat(prefix == null ? new float[0] : prefix.tensor.channelScales(), tail.tensor.channelScales())
                 : null;
+        if (outliers != null) {
+            error = OutlierSelection.withoutOutlierError(error, outliers, layout, lut, lutSize, indices, scales);
+        }
         byte[] packed = backend.pack(indices, indices.length, spec.nBits());
         PalettizedTensor out = new PalettizedTensor(t.name(), spec, t.dtype(), t.shape().clone(), layout.groups(), lut,
-                quantized, packed, indices.length, scales, error);
+                quantized, packed, indices.length, scales, error, outliers);
         String note = prefix != null && prefix.note != null ? prefix.note : tail.note;
         return new Outcome.Palettized(out, (System.nanoTime() - started) / 1e9, note);
     }
@@ -130,16 +140,21 @@ final class RaggedGroups {
         }
     }
 
-    /** The rows of {@code t} from element {@code from} that {@code l} covers, under the same name. */
-    private static TensorInput part(TensorInput t, long from, GroupLayout l) {
+    /**
+     * The rows of {@code t} from element {@code from} that {@code l} covers, under the same name, with
+     * the tensor's outliers among them (if any) masked.
+     */
+    private static TensorInput part(TensorInput t, long from, GroupLayout l, SparseOutliers outliers) {
         long[] shape = t.shape().clone();
         if (shape.length > 0) {
             shape[0] = l.rows();
         }
         long size = l.elementCount();
-        FloatSource s = t.sensitivities();
-        return new TensorInput(t.name(), t.dtype(), shape, new Rows(t.values(), from, size),
-                s == null ? null : new Rows(s, from, size));
+        FloatSource s = t.sensitivities() == null ? null : new Rows(t.sensitivities(), from, size);
+        if (outliers != null) {
+            s = OutlierSelection.masked(s, size, OutlierSelection.slice(outliers, from, size));
+        }
+        return new TensorInput(t.name(), t.dtype(), shape, new Rows(t.values(), from, size), s);
     }
 
     private static float[] concat(float[] a, float[] b) {

@@ -11,8 +11,12 @@ import dev.palettizer.model.FloatArraySource;
 import dev.palettizer.model.PalettizedTensor;
 import dev.palettizer.model.SparseOutliers;
 import dev.palettizer.spec.Granularity;
+import dev.palettizer.spec.LutDType;
+import dev.palettizer.spec.LutQuantSpec;
 import dev.palettizer.spec.PalettizationSpec;
+import dev.palettizer.spec.QScheme;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.ForkJoinPool;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -141,6 +145,34 @@ class OutlierPalettizationTest {
             }
             assertEquals(0, t.outliers().positions()[0], "the large rows are the outliers");
             assertEquals(Oracle.sse(w, rebuilt, null), t.error().sse(), 1e-9 * t.error().signalEnergy());
+        }
+    }
+
+    /** Ragged groups run as two parts: the outliers are chosen on the whole tensor and masked in both parts. */
+    @Test
+    void raggedGroupsTakeTheTensorsOutliers() {
+        int rows = 30;
+        int cols = 40;
+        float[] w = weights(rows, cols, 21);
+        float[] s = Oracle.uniform(rows * cols, 4);
+        PalettizationSpec ragged = PalettizationSpec.defaults().withGranularity(Granularity.groupedRagged(8))
+                .withOutlierFraction(0.02);
+        LutQuantSpec int8 = new LutQuantSpec(LutDType.INT8, QScheme.SYMMETRIC);
+        for (PalettizationSpec spec : List.of(ragged, ragged.withLutQuant(int8))) {
+            TensorInput in = TensorInput.of("w", w, rows, cols).withSensitivities(new FloatArraySource(s));
+            PalettizedTensor t = palettize(in, spec, EXACT);
+            assertEquals(4, t.groups());
+            SparseOutliers o = t.outliers();
+            assertEquals(24, o.count());
+            assertArrayEquals(OutlierSelection.select(in, 24).positions(), o.positions(), "chosen on the whole tensor");
+            float[] rebuilt = models.reconstruct(t);
+            for (long p : o.positions()) {
+                assertEquals(w[(int) p], rebuilt[(int) p], 0f);
+            }
+            double sse = Oracle.sse(w, rebuilt, null);
+            assertEquals(sse, t.error().sse(), 1e-9 * sse);
+            double weighted = Oracle.sse(w, rebuilt, s);
+            assertEquals(weighted, t.error().weightedSse(), 1e-9 * weighted, "the outliers weigh nothing");
         }
     }
 

@@ -1,0 +1,148 @@
+package dev.palettizer.budget;
+
+import dev.palettizer.engine.ClusterMode;
+import dev.palettizer.engine.ModelPalettizer;
+import dev.palettizer.engine.Outcome;
+import dev.palettizer.engine.Progress;
+import dev.palettizer.engine.Sensitivities;
+import dev.palettizer.engine.TensorInput;
+import dev.palettizer.engine.TensorJob;
+import dev.palettizer.io.ModelFormatException;
+import dev.palettizer.model.FloatSource;
+import dev.palettizer.model.PalettizedTensor;
+import dev.palettizer.spec.PalettizationSpec;
+import dev.palettizer.spec.SpecException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Prices every candidate of every tensor a job palettizes (each clustered through the engine, in fast
+ * mode for scalar specs, so the curves cost little), then allocates the budget ({@link Allocator}).
+ *
+ * <p>A tensor's predicted error is its weighted SSE in the raw sensitivities' units when sensitivities are
+ * given (with calibration's E[x_j^2] that is the expected output-error contribution of the tensor, so
+ * tensors compare), else its plain SSE. A job with sensitivities for some tensors only is refused: weighted
+ * and unweighted errors do not compare.
+ */
+public final class BudgetPlanner {
+    /**
+     * Bytes per palettized tensor set aside for what the format adds besides LUTs, indices and scales
+     * (safetensors header entries and metadata JSON; ONNX initializer records and expansion nodes).
+     * {@code BudgetFileTest} checks it against written files of both formats.
+     */
+    public static final long METADATA_BYTES_PER_TENSOR = 1024;
+
+    private final ModelPalettizer models;
+
+    public BudgetPlanner(ModelPalettizer models) {
+        this.models = models;
+    }
+
+    /**
+     * @param planned the tensors the rules palettize ({@code ModelPalettizer.withPlannedJobs})
+     * @param sensitivities the job's sensitivity file (for messages), or null
+     * @param progress told about each tensor's candidates as they are clustered
+     */
+    public BudgetPlan plan(ModelPalettizer.PlannedJobs planned, BitBudget budget, Path sensitivities, Progress progress) {
+        List<TensorJob> jobs = planned.jobs();
+        checkCoverage(jobs, sensitivities);
+        long started = System.nanoTime();
+        List<List<PalettizationSpec>> specs = jobs.stream()
+                .map(j -> Candidates.of(j.spec(), j.input().shape())).toList();
+        long total = 0;
+        for (int i = 0; i < jobs.size(); i++) {
+            total += jobs.get(i).input().values().size() * specs.get(i).size();
+        }
+        progress.start(total);
+        List<Curve> curves = new ArrayList<>();
+        List<TensorChoice> partial = new ArrayList<>();
+        long weights = 0;
+        for (int i = 0; i < jobs.size(); i++) {
+            TensorJob job = jobs.get(i);
+            if (specs.get(i).isEmpty()) {
+                continue; // no candidate fits: the rules' own spec decides in the run (and its report says why)
+            }
+            double scale = errorScale(job.input().sensitivities());
+            Curve curve = curve(job, specs.get(i), scale);
+            progress.done(job.input().name(), job.input().values().size() * specs.get(i).size());
+            if (curve == null) {
+                continue;
+            }
+            curves.add(curve);
+            partial.add(new TensorChoice(curve.name(), curve.elements(), null, curve.points().size(),
+                    curve.hull().size(), scale));
+            weights += curve.elements();
+        }
+        if (curves.isEmpty()) {
+            return new BudgetPlan(budget, 0, 0, 0, List.of(), Allocator.allocate(curves, 0), 0);
+        }
+        long overhead = Math.max(0, planned.fileBytes() - planned.payloadBytes())
+                + METADATA_BYTES_PER_TENSOR * curves.size();
+        long available = budget.bytesFor(weights) - overhead;
+        long cheapest = Allocator.cheapestBytes(curves);
+        if (cheapest > available) {
+            double least = 8.0 * (cheapest + overhead) / weights;
+            throw new SpecException(String.format(Locale.ROOT, "target_bits %s cannot be met: the fewest bits for each"
+                    + " of the %d tensors to palettize store %.3f bits per weight with everything counted (%d bytes of"
+                    + " file structure and metadata included); give at least %.3f", budget.targetBits(), curves.size(),
+                    least, overhead, Math.ceil(least * 1000) / 1000));
+        }
+        Allocator.Allocation allocation = Allocator.allocate(curves, available);
+        List<TensorChoice> choices = new ArrayList<>();
+        for (int i = 0; i < partial.size(); i++) {
+            TensorChoice c = partial.get(i);
+            choices.add(new TensorChoice(c.name(), c.elements(), allocation.chosen().get(i), c.candidates(),
+                    c.hullPoints(), c.errorScale()));
+        }
+        return new BudgetPlan(budget, weights, overhead, available, choices, allocation,
+                (System.nanoTime() - started) / 1e9);
+    }
+
+    /** One tensor's curve; null when none of its candidates could be palettized. */
+    private Curve curve(TensorJob job, List<PalettizationSpec> specs, double scale) {
+        TensorInput raw = job.input();
+        FloatSource weights = raw.sensitivities() == null ? null : Sensitivities.normalized(raw.sensitivities());
+        TensorInput input = raw.withSensitivities(weights);
+        // Vector specs refuse fast mode; scalar ones are priced on the fast path whatever the rule's mode.
+        ClusterMode mode = job.spec().clusterDim() == 1 ? new ClusterMode(true, job.mode().roundingPrecision()) : job.mode();
+        List<TensorJob> candidates = specs.stream().map(s -> new TensorJob(input, s, mode)).toList();
+        List<Point> points = new ArrayList<>();
+        for (Outcome o : models.palettizeAll(candidates, Progress.NONE)) {
+            if (o instanceof Outcome.Palettized p) {
+                PalettizedTensor t = p.tensor();
+                double error = Double.isNaN(scale) ? t.error().sse() : t.error().weightedSse() * scale;
+                points.add(new Point(t.spec(), t.compressedBytes(), error));
+            }
+        }
+        return points.isEmpty() ? null : new Curve(raw.name(), raw.values().size(), points);
+    }
+
+    /** The largest raw sensitivity (what {@link Sensitivities#normalized} divides by), or NaN without any. */
+    private static double errorScale(FloatSource raw) {
+        if (raw == null) {
+            return Double.NaN;
+        }
+        float[] buf = new float[8192];
+        double max = 0;
+        for (long off = 0; off < raw.size(); off += buf.length) {
+            int len = (int) Math.min(buf.length, raw.size() - off);
+            raw.read(off, buf, 0, len);
+            for (int i = 0; i < len; i++) {
+                max = Math.max(max, buf[i]);
+            }
+        }
+        return max;
+    }
+
+    private static void checkCoverage(List<TensorJob> jobs, Path sensitivities) {
+        List<String> missing = jobs.stream().filter(j -> j.input().sensitivities() == null)
+                .map(j -> j.input().name()).toList();
+        if (!missing.isEmpty() && missing.size() < jobs.size()) {
+            throw new ModelFormatException(sensitivities, "a budget compares errors across tensors, so every tensor"
+                    + " to palettize needs sensitivities, but " + missing.size() + " of " + jobs.size() + " have none: "
+                    + Sensitivities.examples(missing) + "; add them to the file, or leave those tensors out in a config");
+        }
+    }
+}

@@ -19,7 +19,7 @@ import java.util.Locale;
 
 /**
  * Prices every candidate of every tensor a job palettizes (each clustered through the engine, in fast
- * mode for scalar specs, so the curves cost little), then allocates the budget ({@link Allocator}).
+ * mode for scalar specs, so the curves cost little), then allocates a budget on them ({@link Allocator}).
  *
  * <p>A tensor's predicted error is its weighted SSE in the raw sensitivities' units when sensitivities are
  * given (with calibration's E[x_j^2] that is the expected output-error contribution of the tensor, so
@@ -29,8 +29,8 @@ import java.util.Locale;
 public final class BudgetPlanner {
     /**
      * Bytes per palettized tensor set aside for what the format adds besides LUTs, indices and scales
-     * (safetensors header entries and metadata JSON; ONNX initializer records and expansion nodes).
-     * {@code BudgetFileTest} checks it against written files of both formats.
+     * (safetensors header entries and metadata JSON; ONNX initializer records and expansion nodes), in the
+     * first allocation; {@link MixedBitsPalettizer} then measures what a written file really adds.
      */
     public static final long METADATA_BYTES_PER_TENSOR = 1024;
 
@@ -41,11 +41,14 @@ public final class BudgetPlanner {
     }
 
     /**
+     * The tensors' curves, each candidate clustered: the slow part, done once however often the budget is
+     * allocated.
+     *
      * @param planned the tensors the rules palettize ({@code ModelPalettizer.withPlannedJobs})
      * @param sensitivities the job's sensitivity file (for messages), or null
      * @param progress told about each tensor's candidates as they are clustered
      */
-    public BudgetPlan plan(ModelPalettizer.PlannedJobs planned, BitBudget budget, Path sensitivities, Progress progress) {
+    public Curves curves(ModelPalettizer.PlannedJobs planned, Path sensitivities, Progress progress) {
         List<TensorJob> jobs = planned.jobs();
         checkCoverage(jobs, sensitivities);
         long started = System.nanoTime();
@@ -57,8 +60,7 @@ public final class BudgetPlanner {
         }
         progress.start(total);
         List<Curve> curves = new ArrayList<>();
-        List<TensorChoice> partial = new ArrayList<>();
-        long weights = 0;
+        List<TensorChoice> tensors = new ArrayList<>();
         for (int i = 0; i < jobs.size(); i++) {
             TensorJob job = jobs.get(i);
             if (specs.get(i).isEmpty()) {
@@ -67,37 +69,68 @@ public final class BudgetPlanner {
             double scale = errorScale(job.input().sensitivities());
             Curve curve = curve(job, specs.get(i), scale);
             progress.done(job.input().name(), job.input().values().size() * specs.get(i).size());
-            if (curve == null) {
-                continue;
+            if (curve != null) {
+                curves.add(curve);
+                tensors.add(new TensorChoice(curve.name(), curve.elements(), null, curve.points().size(),
+                        curve.hull().size(), scale));
             }
-            curves.add(curve);
-            partial.add(new TensorChoice(curve.name(), curve.elements(), null, curve.points().size(),
-                    curve.hull().size(), scale));
-            weights += curve.elements();
         }
-        if (curves.isEmpty()) {
-            return new BudgetPlan(budget, 0, 0, 0, List.of(), Allocator.allocate(curves, 0), 0);
+        return new Curves(curves, tensors, Math.max(0, planned.fileBytes() - planned.payloadBytes()),
+                (System.nanoTime() - started) / 1e9);
+    }
+
+    /**
+     * The curves of the tensors a budget covers.
+     *
+     * @param tensors per curve, the tensor (its {@code chosen} not yet set)
+     * @param structureBytes the input file's size less its tensors' data: its own structure, which the output
+     *     keeps too
+     * @param seconds wall time spent clustering the candidates
+     */
+    public record Curves(List<Curve> curves, List<TensorChoice> tensors, long structureBytes, double seconds) {
+        public Curves {
+            curves = List.copyOf(curves);
+            tensors = List.copyOf(tensors);
         }
-        long overhead = Math.max(0, planned.fileBytes() - planned.payloadBytes())
-                + METADATA_BYTES_PER_TENSOR * curves.size();
-        long available = budget.bytesFor(weights) - overhead;
-        long cheapest = Allocator.cheapestBytes(curves);
+
+        public long weights() {
+            return curves.stream().mapToLong(Curve::elements).sum();
+        }
+
+        /** A first estimate of everything stored besides the candidates' bytes. */
+        public long estimatedOverheadBytes() {
+            return structureBytes + METADATA_BYTES_PER_TENSOR * curves.size();
+        }
+    }
+
+    /**
+     * The budget's choice on {@code curves}, setting {@code overheadBytes} aside for everything stored besides
+     * the candidates' indices, LUTs and scales.
+     *
+     * @throws SpecException when even the cheapest choice does not fit, saying what budget would
+     */
+    public static BudgetPlan allocate(Curves curves, BitBudget budget, long overheadBytes) {
+        long weights = curves.weights();
+        if (weights == 0) {
+            return new BudgetPlan(budget, 0, 0, 0, List.of(), Allocator.allocate(List.of(), 0), curves.seconds());
+        }
+        long available = budget.bytesFor(weights) - overheadBytes;
+        long cheapest = Allocator.cheapestBytes(curves.curves());
         if (cheapest > available) {
-            double least = 8.0 * (cheapest + overhead) / weights;
+            double least = 8.0 * (cheapest + overheadBytes) / weights;
             throw new SpecException(String.format(Locale.ROOT, "target_bits %s cannot be met: the fewest bits for each"
                     + " of the %d tensors to palettize store %.3f bits per weight with everything counted (%d bytes of"
-                    + " file structure and metadata included); give at least %.3f", budget.targetBits(), curves.size(),
-                    least, overhead, Math.ceil(least * 1000) / 1000));
+                    + " file structure and metadata included); give at least %.3f", budget.targetBits(),
+                    curves.curves().size(), least, overheadBytes, Math.ceil(least * 1000) / 1000));
         }
-        Allocator.Allocation allocation = Allocator.allocate(curves, available);
+        Allocator.Allocation allocation = Allocator.allocate(curves.curves(), available);
         List<TensorChoice> choices = new ArrayList<>();
-        for (int i = 0; i < partial.size(); i++) {
-            TensorChoice c = partial.get(i);
+        for (int i = 0; i < curves.tensors().size(); i++) {
+            TensorChoice c = curves.tensors().get(i);
             choices.add(new TensorChoice(c.name(), c.elements(), allocation.chosen().get(i), c.candidates(),
                     c.hullPoints(), c.errorScale()));
         }
-        return new BudgetPlan(budget, weights, overhead, available, choices, allocation,
-                (System.nanoTime() - started) / 1e9);
+        return new BudgetPlan(budget, weights, overheadBytes, available, choices, allocation, curves.seconds());
     }
 
     /** One tensor's curve; null when none of its candidates could be palettized. */

@@ -64,6 +64,11 @@ record GridPoint(int bits, Layout layout, boolean fast) {
         return out;
     }
 
+    /** The average bit budgets for mixed bits (`--grid budget`), everything stored counted. */
+    static List<Double> budgets() {
+        return List.of(3.5, 4.0, 4.5, 5.0, 5.5);
+    }
+
     /** A few fast points to try the harness in a minute. */
     static List<GridPoint> quick() {
         return List.of(new GridPoint(8, Layout.PER_TENSOR, true), new GridPoint(6, Layout.PER_TENSOR, true),

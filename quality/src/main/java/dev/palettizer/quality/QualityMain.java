@@ -2,11 +2,15 @@ package dev.palettizer.quality;
 
 import ai.onnxruntime.OrtEnvironment;
 import dev.palettizer.api.Palettizer;
+import dev.palettizer.budget.BitBudget;
+import dev.palettizer.budget.BudgetReport;
+import dev.palettizer.budget.MixedBitsPalettizer;
 import dev.palettizer.calibrate.CalibrateMain;
 import dev.palettizer.engine.FileJobOptions;
 import dev.palettizer.engine.OnnxOutput;
 import dev.palettizer.engine.Progress;
 import dev.palettizer.engine.TensorReport;
+import dev.palettizer.spec.PalettizationSpec;
 import dev.palettizer.spec.SpecResolver;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -34,7 +38,9 @@ import picocli.CommandLine.Option;
 public final class QualityMain implements Callable<Integer> {
     @Option(names = "--grid", description = "full (bits {8,6,4,3,2} x 3 granularities x {fast, exact}), quick, or"
             + " calibrated (4-bit per-tensor and per-channel, fast and exact, without and with sensitivities from"
-            + " 'calibrate --builtin-texts'; written as minilm-calibrated.md and .json) (default: ${DEFAULT-VALUE}).",
+            + " 'calibrate --builtin-texts'; written as minilm-calibrated.md and .json), or budget (mixed bits at"
+            + " average budgets 3.5, 4, 4.5, 5 and 5.5 bits per weight, fast, with those sensitivities; written as"
+            + " minilm-budget.md and .json) (default: ${DEFAULT-VALUE}).",
             defaultValue = "full")
     String grid;
 
@@ -90,14 +96,15 @@ public final class QualityMain implements Callable<Integer> {
         List<GridPoint> points = switch (grid) {
             case "full" -> GridPoint.full();
             case "quick" -> GridPoint.quick();
-            case "calibrated" -> GridPoint.calibrated();
+            case "calibrated", "budget" -> grid.equals("budget") ? List.of() : GridPoint.calibrated();
             default -> throw new CommandLine.ParameterException(new CommandLine(this),
-                    "--grid must be full, quick or calibrated");
+                    "--grid must be full, quick, calibrated or budget");
         };
-        boolean calibrated = grid.equals("calibrated");
+        boolean budgeted = grid.equals("budget");
+        boolean calibrated = grid.equals("calibrated") || budgeted;
         if (calibrated && sensitivities != null) {
             throw new CommandLine.ParameterException(new CommandLine(this),
-                    "--grid calibrated computes its own sensitivities; drop --sensitivities");
+                    "--grid " + grid + " computes its own sensitivities; drop --sensitivities");
         }
         List<String> sentences = Sentences.all();
         MiniLm fp32 = MiniLm.fp32(work);
@@ -131,8 +138,14 @@ public final class QualityMain implements Callable<Integer> {
                     print(rows.getLast());
                 }
             }
+            if (budgeted) {
+                for (double bits : GridPoint.budgets()) {
+                    rows.add(runBudget(p, fp32, new BitBudget(bits), calibration, calibrationSeconds, reference, sentences));
+                    print(rows.getLast());
+                }
+            }
         }
-        String name = calibrated ? "minilm-calibrated" : "minilm-quality";
+        String name = budgeted ? "minilm-budget" : calibrated ? "minilm-calibrated" : "minilm-quality";
         Report.write(out, name, header(sentences.size()), context(sentences.size()), rows, fp32Bytes);
         System.out.println("wrote " + out.resolve(name + ".md") + " and .json");
         return 0;
@@ -163,6 +176,35 @@ public final class QualityMain implements Callable<Integer> {
             }
             return new Row("palettized", bits, granularity, mode, Files.size(file), bitsPerWeight(reports, Files.size(file)),
                     seconds, calibrationSeconds, Agreement.of(reference, embeddings), note);
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+
+    /**
+     * Mixed bits within {@code budget}: the default rules (every weight over the threshold, fast mode) choose the
+     * tensors, the budget their bits and granularity, weighted by {@code weights}.
+     */
+    private Row runBudget(Palettizer p, MiniLm fp32, BitBudget budget, Path weights, double calibrationSeconds,
+                          float[][] reference, List<String> sentences) throws Exception {
+        Path file = work.resolve("minilm-budget-" + budget.targetBits() + ".onnx");
+        SpecResolver rules = SpecResolver.uniform(PalettizationSpec.defaults(), true, 4);
+        FileJobOptions job = new FileJobOptions(rules, FileJobOptions.DEFAULT_WEIGHT_THRESHOLD, false, weights);
+        long started = System.nanoTime();
+        MixedBitsPalettizer.Result r = p.palettizeWithin(fp32.model(), file, job, budget, OnnxOutput.COMPRESSED,
+                Progress.NONE, Progress.NONE);
+        double seconds = (System.nanoTime() - started) / 1e9;
+        try {
+            float[][] embeddings = Embedder.embed(file, fp32.tokenizer(), sentences);
+            BudgetReport b = r.budget();
+            String mix = b.rows().stream().collect(Collectors.groupingBy(x -> x.bits() + "-bit " + x.granularity(),
+                    java.util.TreeMap::new, Collectors.counting())).toString();
+            String note = String.format(Locale.ROOT, "%s; predicted error %.4g, achieved %.4g, within %.3g of the"
+                            + " optimum; curves %.1f s", mix, b.predictedError(), b.achievedError(),
+                    b.plan().allocation().gap(), b.plan().curveSeconds());
+            return new Row("palettized, mixed bits", "<= " + budget.targetBits(), "budget", "fast, calibrated",
+                    Files.size(file), bitsPerWeight(r.tensors(), Files.size(file)), seconds, calibrationSeconds,
+                    Agreement.of(reference, embeddings), note);
         } finally {
             Files.deleteIfExists(file);
         }

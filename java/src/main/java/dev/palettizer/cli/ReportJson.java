@@ -103,9 +103,12 @@ final class ReportJson {
         m.put("error_units", plan.choices().stream().anyMatch(TensorChoice::weighted)
                 ? "weighted SSE, raw sensitivity units" : "SSE");
         m.put("curve_seconds", plan.curveSeconds());
+        Map<String, TensorChoice> choices = plan.byName();
         m.put("tensors", b.rows().stream().map(r -> {
             Map<String, Object> t = new LinkedHashMap<>();
             t.put("name", r.name());
+            t.put("candidates", choices.get(r.name()).candidates());
+            t.put("hull_points", choices.get(r.name()).hullPoints());
             t.put("n_bits", r.bits());
             t.put("granularity", r.granularity());
             t.put("bytes", r.bytes());

@@ -7,17 +7,24 @@ import dev.palettizer.spec.SpecException;
  * scales, format metadata and the file's own structure), as the README's bits/weight column does.
  *
  * @param targetBits in [{@link #MIN_BITS}, {@link #MAX_BITS}]
+ * @param measure what the allocation minimises
  */
-public record BitBudget(double targetBits) {
+public record BitBudget(double targetBits, ErrorMeasure measure) {
     /** 1 bit is the smallest index; above 8 every tensor could take the largest allowed width anyway. */
     public static final double MIN_BITS = 1;
     public static final double MAX_BITS = 8;
 
     public BitBudget {
+        java.util.Objects.requireNonNull(measure, "measure");
         if (!(targetBits >= MIN_BITS && targetBits <= MAX_BITS)) {
             throw new SpecException("target_bits must be a number in [1, 8] (average bits per palettized weight,"
                     + " everything stored), got " + targetBits + "; e.g. 4.5");
         }
+    }
+
+    /** A budget that minimises the {@link ErrorMeasure#OUTPUT} error. */
+    public BitBudget(double targetBits) {
+        this(targetBits, ErrorMeasure.OUTPUT);
     }
 
     /** {@code weights} palettized weights at this budget, in whole bytes (rounded down). */
@@ -27,6 +34,6 @@ public record BitBudget(double targetBits) {
 
     @Override
     public String toString() {
-        return targetBits + " bits per weight";
+        return targetBits + " bits per weight (" + measure.label() + " error)";
     }
 }

@@ -48,7 +48,8 @@ public final class BudgetPlanner {
      * @param sensitivities the job's sensitivity file (for messages), or null
      * @param progress told about each tensor's candidates as they are clustered
      */
-    public Curves curves(ModelPalettizer.PlannedJobs planned, Path sensitivities, Progress progress) {
+    public Curves curves(ModelPalettizer.PlannedJobs planned, ErrorMeasure measure, Path sensitivities,
+                         Progress progress) {
         List<TensorJob> jobs = planned.jobs();
         checkCoverage(jobs, sensitivities);
         long started = System.nanoTime();
@@ -66,13 +67,14 @@ public final class BudgetPlanner {
             if (specs.get(i).isEmpty()) {
                 continue; // no candidate fits: the rules' own spec decides in the run (and its report says why)
             }
-            double scale = errorScale(job.input().sensitivities());
-            Curve curve = curve(job, specs.get(i), scale);
+            boolean weighted = job.input().sensitivities() != null;
+            double scale = errorScale(job.input(), measure);
+            Curve curve = curve(job, specs.get(i), weighted, scale);
             progress.done(job.input().name(), job.input().values().size() * specs.get(i).size());
             if (curve != null) {
                 curves.add(curve);
                 tensors.add(new TensorChoice(curve.name(), curve.elements(), null, curve.points().size(),
-                        curve.hull().size(), scale));
+                        curve.hull().size(), weighted, scale));
             }
         }
         return new Curves(curves, tensors, Math.max(0, planned.fileBytes() - planned.payloadBytes()),
@@ -128,13 +130,13 @@ public final class BudgetPlanner {
         for (int i = 0; i < curves.tensors().size(); i++) {
             TensorChoice c = curves.tensors().get(i);
             choices.add(new TensorChoice(c.name(), c.elements(), allocation.chosen().get(i), c.candidates(),
-                    c.hullPoints(), c.errorScale()));
+                    c.hullPoints(), c.weighted(), c.errorScale()));
         }
         return new BudgetPlan(budget, weights, overheadBytes, available, choices, allocation, curves.seconds());
     }
 
     /** One tensor's curve; null when none of its candidates could be palettized. */
-    private Curve curve(TensorJob job, List<PalettizationSpec> specs, double scale) {
+    private Curve curve(TensorJob job, List<PalettizationSpec> specs, boolean weighted, double scale) {
         TensorInput raw = job.input();
         FloatSource weights = raw.sensitivities() == null ? null : Sensitivities.normalized(raw.sensitivities());
         TensorInput input = raw.withSensitivities(weights);
@@ -145,28 +147,39 @@ public final class BudgetPlanner {
         for (Outcome o : models.palettizeAll(candidates, Progress.NONE)) {
             if (o instanceof Outcome.Palettized p) {
                 PalettizedTensor t = p.tensor();
-                double error = Double.isNaN(scale) ? t.error().sse() : t.error().weightedSse() * scale;
+                double error = (weighted ? t.error().weightedSse() : t.error().sse()) * scale;
                 points.add(new Point(t.spec(), t.compressedBytes(), error));
             }
         }
         return points.isEmpty() ? null : new Curve(raw.name(), raw.values().size(), points);
     }
 
-    /** The largest raw sensitivity (what {@link Sensitivities#normalized} divides by), or NaN without any. */
-    private static double errorScale(FloatSource raw) {
-        if (raw == null) {
-            return Double.NaN;
-        }
-        float[] buf = new float[8192];
+    /**
+     * What the engine's SSE of this tensor (weighted on sensitivities normalised to a largest value of 1, or
+     * plain) is multiplied by to give {@code measure}'s error: the largest raw sensitivity, which undoes the
+     * normalisation ({@link Sensitivities#normalized}), or 1; for {@link ErrorMeasure#RELATIVE} divided by the
+     * tensor's own energy under the same weighting (sum s w^2, or sum w^2).
+     */
+    private static double errorScale(TensorInput t, ErrorMeasure measure) {
+        FloatSource raw = t.sensitivities();
+        float[] w = new float[8192];
+        float[] s = raw == null ? null : new float[w.length];
         double max = 0;
-        for (long off = 0; off < raw.size(); off += buf.length) {
-            int len = (int) Math.min(buf.length, raw.size() - off);
-            raw.read(off, buf, 0, len);
+        double energy = 0;
+        for (long off = 0; off < t.values().size(); off += w.length) {
+            int len = (int) Math.min(w.length, t.values().size() - off);
+            t.values().read(off, w, 0, len);
+            if (raw != null) {
+                raw.read(off, s, 0, len);
+            }
             for (int i = 0; i < len; i++) {
-                max = Math.max(max, buf[i]);
+                double weight = raw == null ? 1 : s[i];
+                max = Math.max(max, weight);
+                energy += weight * w[i] * w[i];
             }
         }
-        return max;
+        double scale = raw == null ? 1 : max;
+        return measure == ErrorMeasure.RELATIVE ? (energy > 0 ? scale / energy : 0) : scale;
     }
 
     private static void checkCoverage(List<TensorJob> jobs, Path sensitivities) {

@@ -60,7 +60,7 @@ public final class MixedBitsPalettizer {
                                 Progress progress) throws IOException {
         refuseOverwrite(in, out, job);
         BudgetPlanner.Curves c = models.withPlannedJobs(in, job,
-                planned -> planner.curves(planned, job.sensitivities(), curves));
+                planned -> planner.curves(planned, budget.measure(), job.sensitivities(), curves));
         return fit(c, out, job, budget, true, (o, j, compressed, p) -> models.palettize(in, o, j, p), progress);
     }
 
@@ -68,7 +68,7 @@ public final class MixedBitsPalettizer {
                                 Progress curves, Progress progress) throws IOException {
         refuseOverwrite(in, out, job);
         BudgetPlanner.Curves c = onnx.withPlannedJobs(in, job, OnnxOutput.COMPRESSED,
-                planned -> planner.curves(planned, job.sensitivities(), curves));
+                planned -> planner.curves(planned, budget.measure(), job.sensitivities(), curves));
         return fit(c, out, job, budget, output == OnnxOutput.COMPRESSED, (o, j, compressed, p) ->
                 onnx.palettize(in, o, j, compressed ? OnnxOutput.COMPRESSED : OnnxOutput.DENSE, p), progress);
     }

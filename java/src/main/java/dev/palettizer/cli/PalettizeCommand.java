@@ -3,6 +3,7 @@ package dev.palettizer.cli;
 import dev.palettizer.api.Palettizer;
 import dev.palettizer.budget.BitBudget;
 import dev.palettizer.budget.BudgetReport;
+import dev.palettizer.budget.ErrorMeasure;
 import dev.palettizer.budget.MixedBitsPalettizer;
 import dev.palettizer.config.ConfigFiles;
 import dev.palettizer.engine.Progress;
@@ -62,6 +63,12 @@ final class PalettizeCommand implements Callable<Integer> {
             + " given); the flags, --config or --preset still choose the tensors and the rest of the spec. Overrides a"
             + " config's target_bits. Not with --bits, --granularity, --group-size, --axis, nor a folder.")
     Double targetBits;
+
+    @Option(names = "--budget-error", paramLabel = "MEASURE", description = "With a budget: what it minimises, output"
+            + " (each tensor's weighted SSE in the sensitivities' units, else its SSE) or relative (that divided by the"
+            + " tensor's own weighted energy: each layer's noise-to-signal ratio) (default: ${DEFAULT-VALUE}).",
+            defaultValue = "output")
+    String budgetError;
 
     /** The spec flags a budget decides itself. */
     private static final List<String> BUDGET_DECIDES = List.of("--bits", "--granularity", "--group-size", "--axis");
@@ -125,7 +132,7 @@ final class PalettizeCommand implements Callable<Integer> {
      */
     private BitBudget budget() throws IOException {
         if (targetBits != null) {
-            return new BitBudget(targetBits); // checked in checkPaths
+            return new BitBudget(targetBits, ErrorMeasure.parse(budgetError)); // checked in checkPaths
         }
         if (config.config == null) {
             return null;
@@ -135,7 +142,7 @@ final class PalettizeCommand implements Callable<Integer> {
             return null;
         }
         try {
-            return new BitBudget(bits.getAsDouble());
+            return new BitBudget(bits.getAsDouble(), ErrorMeasure.parse(budgetError));
         } catch (SpecException e) {
             throw new SpecException(config.config + ": target_bits: " + e.getMessage());
         }
@@ -186,6 +193,11 @@ final class PalettizeCommand implements Callable<Integer> {
             } catch (SpecException e) {
                 throw new ParameterException(command.commandLine(), "--target-bits: " + e.getMessage());
             }
+        }
+        try {
+            ErrorMeasure.parse(budgetError);
+        } catch (SpecException e) {
+            throw new ParameterException(command.commandLine(), "--budget-error: " + e.getMessage());
         }
         Preflight.readable(in, "input");
         if (sensitivities != null) {

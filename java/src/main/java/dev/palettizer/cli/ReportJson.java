@@ -100,8 +100,12 @@ final class ReportJson {
         m.put("achieved_error", orNull(b.achievedError()));
         m.put("lower_bound", a.lowerBound());
         m.put("gap", a.gap());
-        m.put("error_units", plan.choices().stream().anyMatch(TensorChoice::weighted)
-                ? "weighted SSE, raw sensitivity units" : "SSE");
+        boolean weighted = plan.choices().stream().anyMatch(TensorChoice::weighted);
+        m.put("error_measure", plan.budget().measure().label());
+        m.put("error_units", switch (plan.budget().measure()) {
+            case OUTPUT -> weighted ? "weighted SSE, raw sensitivity units" : "SSE";
+            case RELATIVE -> weighted ? "weighted SSE / weighted signal energy, per tensor" : "SSE / signal energy, per tensor";
+        });
         m.put("curve_seconds", plan.curveSeconds());
         Map<String, TensorChoice> choices = plan.byName();
         m.put("tensors", b.rows().stream().map(r -> {

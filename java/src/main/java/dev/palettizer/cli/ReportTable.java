@@ -55,10 +55,10 @@ final class ReportTable {
                     error(r.achievedError()));
         }
         Allocator.Allocation a = plan.allocation();
-        out.printf(Locale.ROOT, "budget: %s bits per weight, everything stored; planned %.3f (%d bytes of structure and"
+        out.printf(Locale.ROOT, "budget: %s bits per weight, everything stored, %s error; planned %.3f (%d bytes of structure and"
                         + " metadata included), file %s; errors predicted %s, achieved %s; within %s of the optimum"
                         + " (lower bound %s); candidates priced in %.2f s%n",
-                plan.budget().targetBits(), plan.plannedBits(), plan.overheadBytes(),
+                plan.budget().targetBits(), plan.budget().measure().label(), plan.plannedBits(), plan.overheadBytes(),
                 Double.isNaN(b.fileBits()) ? "- (dense output)" : String.format(Locale.ROOT, "%.3f", b.fileBits()),
                 error(a.error()), error(b.achievedError()), error(a.gap()), error(a.lowerBound()), plan.curveSeconds());
     }

@@ -174,6 +174,36 @@ class BudgetFileTest {
     }
 
     @Test
+    void theRelativeMeasureIgnoresEachTensorsScaleOfSensitivities() throws Exception {
+        Path in = model();
+        FileJobOptions even = job(sensitivities(new double[] {1, 1, 1}, 3));
+        FileJobOptions heavy = job(sensitivities(new double[] {1e4, 1, 1}, 3));
+        BitBudget budget = new BitBudget(3, ErrorMeasure.RELATIVE);
+        BudgetReport a = palettizer.palettizeWithin(in, dir.resolve("ra.safetensors"), even, budget,
+                OnnxOutput.COMPRESSED, Progress.NONE, Progress.NONE).budget();
+        BudgetReport b = palettizer.palettizeWithin(in, dir.resolve("rb.safetensors"), heavy, budget,
+                OnnxOutput.COMPRESSED, Progress.NONE, Progress.NONE).budget();
+        assertEquals(a.rows().stream().map(r -> r.bits() + r.granularity()).toList(),
+                b.rows().stream().map(r -> r.bits() + r.granularity()).toList());
+        for (int i = 0; i < a.rows().size(); i++) {
+            assertEquals(a.rows().get(i).predictedError(), b.rows().get(i).predictedError(),
+                    1e-5 * a.rows().get(i).predictedError(), "a noise-to-signal ratio has no units");
+            assertEquals(b.rows().get(i).predictedError(), b.rows().get(i).achievedError(), 0);
+        }
+    }
+
+    @Test
+    void theRelativeMeasureWithoutSensitivitiesIsTheInverseSnr() throws Exception {
+        Path in = model();
+        MixedBitsPalettizer.Result res = palettizer.palettizeWithin(in, dir.resolve("rs.safetensors"), job(null),
+                new BitBudget(4, ErrorMeasure.RELATIVE), OnnxOutput.COMPRESSED, Progress.NONE, Progress.NONE);
+        for (BudgetReport.Row r : res.budget().rows()) {
+            TensorReport t = res.tensors().stream().filter(x -> x.name().equals(r.name())).findFirst().orElseThrow();
+            assertEquals(Math.pow(10, -t.snrDb() / 10), r.achievedError(), 1e-9 * r.achievedError());
+        }
+    }
+
+    @Test
     void withoutSensitivitiesTheErrorIsThePlainSse() throws Exception {
         Path in = model();
         MixedBitsPalettizerResult res = run(in, dir.resolve("u.safetensors"), 4, null);

@@ -4,6 +4,7 @@ import ai.onnxruntime.OrtEnvironment;
 import dev.palettizer.api.Palettizer;
 import dev.palettizer.budget.BitBudget;
 import dev.palettizer.budget.BudgetReport;
+import dev.palettizer.budget.ErrorMeasure;
 import dev.palettizer.budget.MixedBitsPalettizer;
 import dev.palettizer.calibrate.CalibrateMain;
 import dev.palettizer.engine.FileJobOptions;
@@ -47,6 +48,10 @@ public final class QualityMain implements Callable<Integer> {
     @Option(names = "--sensitivities", paramLabel = "FILE", description = "Sensitivities for every grid point"
             + " (safetensors under MiniLM's initializer names, e.g. from 'palettizer calibrate').")
     Path sensitivities;
+
+    @Option(names = "--budget-error", description = "--grid budget: what the budget minimises, output or relative"
+            + " (see palettize --budget-error) (default: ${DEFAULT-VALUE}).", defaultValue = "output")
+    String budgetError;
 
     @Option(names = "--work", description = "Folder for the extracted and palettized models (default: ${DEFAULT-VALUE};"
             + " relative paths start in quality/ when run through Maven or ./palettizer).", defaultValue = "target/quality-work")
@@ -140,12 +145,14 @@ public final class QualityMain implements Callable<Integer> {
             }
             if (budgeted) {
                 for (double bits : GridPoint.budgets()) {
-                    rows.add(runBudget(p, fp32, new BitBudget(bits), calibration, calibrationSeconds, reference, sentences));
+                    rows.add(runBudget(p, fp32, new BitBudget(bits, ErrorMeasure.parse(budgetError)), calibration,
+                            calibrationSeconds, reference, sentences));
                     print(rows.getLast());
                 }
             }
         }
-        String name = budgeted ? "minilm-budget" : calibrated ? "minilm-calibrated" : "minilm-quality";
+        String name = budgeted ? "minilm-budget-" + ErrorMeasure.parse(budgetError).label()
+                : calibrated ? "minilm-calibrated" : "minilm-quality";
         Report.write(out, name, header(sentences.size()), context(sentences.size()), rows, fp32Bytes);
         System.out.println("wrote " + out.resolve(name + ".md") + " and .json");
         return 0;
@@ -202,7 +209,8 @@ public final class QualityMain implements Callable<Integer> {
             String note = String.format(Locale.ROOT, "%s; predicted error %.4g, achieved %.4g, within %.3g of the"
                             + " optimum; curves %.1f s", mix, b.predictedError(), b.achievedError(),
                     b.plan().allocation().gap(), b.plan().curveSeconds());
-            return new Row("palettized, mixed bits", "<= " + budget.targetBits(), "budget", "fast, calibrated",
+            return new Row("palettized, mixed bits", "<= " + budget.targetBits(), "budget",
+                    "fast, calibrated, " + budget.measure().label() + " error",
                     Files.size(file), bitsPerWeight(r.tensors(), Files.size(file)), seconds, calibrationSeconds,
                     Agreement.of(reference, embeddings), note);
         } finally {

@@ -22,9 +22,9 @@ public record BitBudget(double targetBits, ErrorMeasure measure) {
         }
     }
 
-    /** A budget that minimises the {@link ErrorMeasure#OUTPUT} error. */
+    /** A budget that minimises the {@link ErrorMeasure#RELATIVE} error (the default: see the README's MiniLM rows). */
     public BitBudget(double targetBits) {
-        this(targetBits, ErrorMeasure.OUTPUT);
+        this(targetBits, ErrorMeasure.RELATIVE);
     }
 
     /** {@code weights} palettized weights at this budget, in whole bytes (rounded down). */

@@ -11,7 +11,9 @@ import java.util.Locale;
  *       E[x_j^2], its expected contribution to its own layer's output error), else its plain SSE;</li>
  *   <li>{@link #RELATIVE}: that error divided by the same weighting of the tensor's own values (sum s w^2,
  *       else sum w^2): each layer's output noise-to-signal ratio. Layers whose outputs are small in absolute
- *       terms (an embedding table before a LayerNorm) are not starved for being small.</li>
+ *       terms (an embedding table before a LayerNorm) are not starved for being small. The default: on
+ *       MiniLM with calibrated sensitivities, {@link #OUTPUT} left the word embedding (half the weights) at 1 bit
+ *       and reached mean cosine 0.885 and 0.891 at 3.5 and 4 bits, this 0.937 and 0.970.</li>
  * </ul>
  */
 public enum ErrorMeasure {

@@ -99,7 +99,11 @@ class BudgetFileTest {
     }
 
     private MixedBitsPalettizerResult run(Path in, Path out, double bits, Path sens) throws Exception {
-        return new MixedBitsPalettizerResult(palettizer.palettizeWithin(in, out, job(sens), new BitBudget(bits),
+        return run(in, out, new BitBudget(bits), sens);
+    }
+
+    private MixedBitsPalettizerResult run(Path in, Path out, BitBudget budget, Path sens) throws Exception {
+        return new MixedBitsPalettizerResult(palettizer.palettizeWithin(in, out, job(sens), budget,
                 OnnxOutput.COMPRESSED, Progress.NONE, Progress.NONE));
     }
 
@@ -164,10 +168,13 @@ class BudgetFileTest {
     }
 
     @Test
-    void aTensorThatMattersMoreGetsMoreBits() throws Exception {
+    void underTheOutputMeasureATensorThatMattersMoreGetsMoreBits() throws Exception {
         Path in = model();
-        BudgetReport even = run(in, dir.resolve("even.safetensors"), 3, sensitivities(new double[] {1, 1, 1}, 3)).budget();
-        BudgetReport heavy = run(in, dir.resolve("heavy.safetensors"), 3, sensitivities(new double[] {1e4, 1, 1}, 3)).budget();
+        BitBudget output = new BitBudget(3, ErrorMeasure.OUTPUT);
+        BudgetReport even = run(in, dir.resolve("even.safetensors"), output, sensitivities(new double[] {1, 1, 1}, 3))
+                .budget();
+        BudgetReport heavy = run(in, dir.resolve("heavy.safetensors"), output, sensitivities(new double[] {1e4, 1, 1}, 3))
+                .budget();
         double evenA = even.rows().getFirst().bitsPerWeight();
         double heavyA = heavy.rows().getFirst().bitsPerWeight();
         assertTrue(heavyA > evenA, "a weighted 1e4 times more gets more bits: " + heavyA + " vs " + evenA);
@@ -204,9 +211,9 @@ class BudgetFileTest {
     }
 
     @Test
-    void withoutSensitivitiesTheErrorIsThePlainSse() throws Exception {
+    void underTheOutputMeasureWithoutSensitivitiesTheErrorIsThePlainSse() throws Exception {
         Path in = model();
-        MixedBitsPalettizerResult res = run(in, dir.resolve("u.safetensors"), 4, null);
+        MixedBitsPalettizerResult res = run(in, dir.resolve("u.safetensors"), new BitBudget(4, ErrorMeasure.OUTPUT), null);
         for (BudgetReport.Row r : res.budget().rows()) {
             TensorReport t = res.tensors().stream().filter(x -> x.name().equals(r.name())).findFirst().orElseThrow();
             assertEquals(t.sse(), r.achievedError(), 0);

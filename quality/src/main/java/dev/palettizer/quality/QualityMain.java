@@ -50,7 +50,7 @@ public final class QualityMain implements Callable<Integer> {
     Path sensitivities;
 
     @Option(names = "--budget-error", description = "--grid budget: what the budget minimises, output or relative"
-            + " (see palettize --budget-error) (default: ${DEFAULT-VALUE}).", defaultValue = "output")
+            + " (see palettize --budget-error) (default: ${DEFAULT-VALUE}).", defaultValue = "relative")
     String budgetError;
 
     @Option(names = "--work", description = "Folder for the extracted and palettized models (default: ${DEFAULT-VALUE};"

@@ -43,8 +43,9 @@ public final class DocumentReader {
         }
         List<String> keys = document.isObject() ? names(document) : List.of();
         if (!keys.contains(rootKey) || !optional.containsAll(keys.stream().filter(k -> !k.equals(rootKey)).toList())) {
-            throw new SpecException(source + ": expected a mapping with the key " + rootKey
-                    + (optional.isEmpty() ? " alone" : " and optionally " + optional) + ", got "
+            throw new SpecException(source + ": expected a mapping with the "
+                    + (optional.isEmpty() ? "single key " + rootKey : "key " + rootKey + " and optionally " + optional)
+                    + ", got "
                     + (document.isObject() ? "the keys " + keys : describe(document)));
         }
         return document.get(rootKey);

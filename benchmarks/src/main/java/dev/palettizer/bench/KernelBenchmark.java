@@ -56,6 +56,7 @@ public class KernelBenchmark {
     private float[] lut;
     private int lutSize;
     private byte[] indices;
+    private float[] reconstructed;
 
     @Setup
     public void setup() {
@@ -71,6 +72,7 @@ public class KernelBenchmark {
         lut = toFloats(new OptimalKMeans1D(histogram.values(), histogram.weights()).centroids(lutSize));
         indices = new byte[size];
         backend.assign(input, lut, lutSize, indices);
+        reconstructed = new float[size];
     }
 
     @TearDown
@@ -117,8 +119,10 @@ public class KernelBenchmark {
         return backend.pack(indices, size, bits);
     }
 
+    /** Into one buffer reused across calls, as a caller rebuilding many tensors would: the decode, not a fresh 64 MiB array. */
     @Benchmark
     public float[] reconstruct() {
-        return backend.reconstruct(layout, lut, lutSize, indices, null);
+        backend.reconstruct(layout, lut, lutSize, indices, null, reconstructed);
+        return reconstructed;
     }
 }

@@ -41,7 +41,26 @@ public interface Backend extends AutoCloseable {
     byte[] unpack(byte[] packed, long count, int bits);
 
     /** Dense tensor from LUT, indices and optional channel scales, in row-major element order. */
-    float[] reconstruct(GroupLayout layout, float[] lut, int lutSize, byte[] indices, float[] channelScales);
+    default float[] reconstruct(GroupLayout layout, float[] lut, int lutSize, byte[] indices, float[] channelScales) {
+        float[] out = new float[Math.toIntExact(layout.elementCount())];
+        reconstruct(layout, lut, lutSize, indices, channelScales, out);
+        return out;
+    }
+
+    /**
+     * {@link #reconstruct(GroupLayout, float[], int, byte[], float[])} into {@code out}, which must hold
+     * exactly the tensor's elements; every one of them is written. Callers that rebuild tensors repeatedly
+     * reuse one buffer instead of allocating and zeroing a fresh one per call.
+     */
+    void reconstruct(GroupLayout layout, float[] lut, int lutSize, byte[] indices, float[] channelScales, float[] out);
+
+    /** Rejects a reconstruction buffer that is not exactly the tensor's size. */
+    static void checkReconstructOutput(GroupLayout layout, float[] out) {
+        if (out.length != layout.elementCount()) {
+            throw new IllegalArgumentException("reconstruction buffer holds " + out.length + " floats, the tensor has "
+                    + layout.elementCount() + " elements; pass a buffer of that size");
+        }
+    }
 
     /**
      * The per-element passes of training-time DKM palettization on this backend's device: made on first

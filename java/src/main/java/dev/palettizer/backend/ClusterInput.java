@@ -16,6 +16,11 @@ public record ClusterInput(FloatSource values, FloatSource sensitivities, GroupL
     public ClusterInput {
         Objects.requireNonNull(values, "values");
         Objects.requireNonNull(layout, "layout");
+        if (layout.ragged()) {
+            // Backends assume groups of one size; the engine splits ragged layouts (GroupLayout#prefix, #tail).
+            throw new IllegalArgumentException("a ragged layout (" + layout.rows() + " rows in groups of "
+                    + layout.groupSize() + ") cannot be clustered as one; cluster its prefix() and tail() apart");
+        }
         if (values.size() != layout.elementCount()) {
             throw new IllegalArgumentException("values hold " + values.size() + " elements, layout needs "
                     + layout.elementCount());

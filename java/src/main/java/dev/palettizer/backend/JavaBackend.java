@@ -25,6 +25,11 @@ public final class JavaBackend implements Backend {
      * combined in order; accelerated backends use the same slices to give the same doubles.
      */
     public static final long SLICE = 1 << 20;
+    /**
+     * Scalar groups at least this large are assigned through a {@link NearestTable}: building it costs
+     * about as much as searching 2^14 values, a small fraction of a group this size.
+     */
+    static final long NEAREST_TABLE_MIN = 1 << 16;
     /** Groups at least this large use a dense 65,536-bin histogram rather than a sort. */
     public static final long DENSE_HISTOGRAM_MIN = 1 << 15;
     /**
@@ -126,11 +131,15 @@ public final class JavaBackend implements Backend {
             }
             return out;
         }
-        List<Integer> groups = new ArrayList<>();
-        for (int g = fromGroup; g < toGroup; g++) {
+        return parallel(groupList(fromGroup, toGroup), g -> sortedHistogram(in, key, g)).toArray(WeightedValues[]::new);
+    }
+
+    private static List<Integer> groupList(int from, int to) {
+        List<Integer> groups = new ArrayList<>(to - from);
+        for (int g = from; g < to; g++) {
             groups.add(g);
         }
-        return parallel(groups, g -> sortedHistogram(in, key, g)).toArray(WeightedValues[]::new);
+        return groups;
     }
 
     private static double[] denseHistogram(ClusterInput in, ValueKey key, Slice s) {
@@ -166,7 +175,7 @@ public final class JavaBackend implements Backend {
         if (entries.length > SLICE) {
             Arrays.parallelSort(entries);
         } else {
-            Arrays.sort(entries);
+            LongRadixSort.sort(entries, new long[entries.length]);
         }
         DistinctValuesBuilder out = new DistinctValuesBuilder(entries.length);
         for (long e : entries) {
@@ -185,10 +194,13 @@ public final class JavaBackend implements Backend {
             throw new IllegalArgumentException("LUT holds " + lut.length + " floats, layout needs "
                     + layout.groups() * perGroup);
         }
+        List<short[]> tables = layout.clusterDim() == 1 && layout.vectorsPerGroup() >= NEAREST_TABLE_MIN
+                ? parallel(groupList(0, layout.groups()), g -> NearestTable.of(midpoints(lut, g * lutSize, lutSize)))
+                : null;
         List<ErrorStats> parts = List.of();
         for (int pass = 0; pass < ASSIGN_WORK_FACTOR; pass++) {
             parts = parallel(slices(layout, SLICE), s -> layout.clusterDim() == 1
-                    ? assignScalar(in, lut, lutSize, indices, s)
+                    ? assignScalar(in, lut, lutSize, indices, s, tables == null ? null : tables.get(s.group()))
                     : assignVectors(in, lut, lutSize, indices, s));
         }
         ErrorStats total = ErrorStats.ZERO;
@@ -217,7 +229,9 @@ public final class JavaBackend implements Backend {
         return idx;
     }
 
-    private static ErrorStats assignScalar(ClusterInput in, float[] lut, int lutSize, byte[] indices, Slice s) {
+    /** Nearest-entry indices and error sums of one slice; {@code table} (null: search every value) from {@link NearestTable}. */
+    private static ErrorStats assignScalar(ClusterInput in, float[] lut, int lutSize, byte[] indices, Slice s,
+                                           short[] table) {
         int base = s.group() * lutSize;
         float[] mids = midpoints(lut, base, lutSize);
         float[] entries = Arrays.copyOfRange(lut, base, base + lutSize);
@@ -231,7 +245,11 @@ public final class JavaBackend implements Backend {
             float scale = r.scale(0);
             int pos = (int) c.position;
             for (int i = 0; i < c.length; i++) {
-                int idx = nearest(mids, r.x[i]);
+                float x = r.x[i];
+                int idx = table == null ? NearestTable.AMBIGUOUS : table[NearestTable.bucket(x)];
+                if (idx < 0) {
+                    idx = nearest(mids, x);
+                }
                 indices[pos + i] = (byte) idx;
                 double v = r.raw[i];
                 double err = v - entries[idx] * scale;
@@ -397,10 +415,11 @@ public final class JavaBackend implements Backend {
     }
 
     @Override
-    public float[] reconstruct(GroupLayout layout, float[] lut, int lutSize, byte[] indices, float[] channelScales) {
+    public void reconstruct(GroupLayout layout, float[] lut, int lutSize, byte[] indices, float[] channelScales,
+                            float[] out) {
+        Backend.checkReconstructOutput(layout, out);
         int cd = layout.clusterDim();
         int rowStride = Math.toIntExact(layout.rowStride());
-        float[] out = new float[Math.toIntExact(layout.elementCount())];
         long rowBlocks = layout.rows() / cd;
         long blocksPerTask = Math.max(1, SLICE / Math.max(1, rowStride));
         // Offsets within a row that share a group: the whole row, or along axis 1 runs of group_size * inner.
@@ -420,7 +439,6 @@ public final class JavaBackend implements Backend {
             }
             return null;
         });
-        return out;
     }
 
     /** out[to + i] = lut[base + index[from + i] * stride] * scale for i < length. */

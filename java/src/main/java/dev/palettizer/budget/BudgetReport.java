@@ -67,7 +67,8 @@ public record BudgetReport(BudgetPlan plan, List<Row> rows, double achievedError
         return switch (p.spec().granularity()) {
             case Granularity.PerTensor t -> "per_tensor";
             case Granularity.PerGroupedChannel g ->
-                    g.groupSize() == 1 ? "per_channel" : "per_grouped_channel:" + g.groupSize();
+                    g.groupSize() == 1 ? "per_channel"
+                            : "per_grouped_channel:" + g.groupSize() + (g.raggedLast() ? " ragged" : "");
         };
     }
 }

@@ -23,11 +23,18 @@ public final class Candidates {
 
     private Candidates() {}
 
+    /**
+     * A rule that allows a ragged last group (allow_ragged_last_group, --ragged-last-group) keeps that option in
+     * its grouped candidates, so groups of 32 reach tensors whose rows 32 does not divide.
+     */
     public static List<PalettizationSpec> of(PalettizationSpec rule, long[] shape) {
         PalettizationSpec widest = rule.withBits(8).withGranularity(Granularity.perTensor());
         long cap = storedBytes(widest, shape).orElse(Long.MAX_VALUE);
+        boolean ragged = rule.granularity() instanceof Granularity.PerGroupedChannel g && g.raggedLast();
         List<PalettizationSpec> out = new ArrayList<>();
-        for (Granularity g : GRANULARITIES) {
+        for (Granularity listed : GRANULARITIES) {
+            Granularity g = ragged && listed instanceof Granularity.PerGroupedChannel p && p.groupSize() > 1
+                    ? Granularity.groupedRagged(p.groupSize()) : listed;
             for (int bits : BITS) {
                 PalettizationSpec spec = rule.withBits(bits).withGranularity(g);
                 Optional<Long> bytes = storedBytes(spec, shape);

@@ -12,8 +12,8 @@ import java.util.List;
  * The training run behind the launcher's ahead-of-time cache (JDK 25, JEP 483/514/515): the commands
  * users start most, in one JVM, on the built-in synthetic model, so that the cache holds their classes
  * already loaded and linked and their hot methods' profiles. The launcher runs it as
- * {@code java <its JVM options> -XX:AOTCacheOutput=FILE -cp palettizer-cli.jar dev.palettizer.cli.AotTraining DIR};
- * the JVM writes the cache when this exits. The commands' output is discarded; a command that fails
+ * {@code java <its JVM options> -XX:AOTCacheOutput=FILE -cp palettizer-cli-aot.jar dev.palettizer.cli.AotTraining DIR}
+ * ({@link AotJar}'s copy of the jar, which later runs use with the cache); the JVM writes the cache when this exits. The commands' output is discarded; a command that fails
  * fails the training (exit 1, naming it), and the launcher then runs without a cache.
  */
 public final class AotTraining {

@@ -70,6 +70,16 @@ final class ConsoleProgress implements Progress, AutoCloseable {
         Runtime.getRuntime().addShutdownHook(freshLineOnExit);
     }
 
+    /** Moves the bar within a large tensor; a log gets its line only when the tensor is done. */
+    @Override
+    public synchronized void advance(String tensor, long elements) {
+        done += elements;
+        if (mode == Mode.BAR) {
+            bar.stepBy(elements);
+            bar.setExtraMessage(fit(tensor));
+        }
+    }
+
     @Override
     public synchronized void done(String tensor, long elements) {
         done += elements;

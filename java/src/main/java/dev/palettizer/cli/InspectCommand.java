@@ -104,7 +104,8 @@ final class InspectCommand implements Callable<Integer> {
         PalettizationSpec s = t.spec();
         String g = switch (s.granularity()) {
             case Granularity.PerTensor p -> "per-tensor";
-            case Granularity.PerGroupedChannel(int axis, int gs) -> "group " + gs + " axis " + axis;
+            case Granularity.PerGroupedChannel(int axis, int gs, boolean ragged) -> "group " + gs + " axis " + axis
+                    + (ragged ? " ragged" : "");
         };
         return s.nBits() + "-bit " + g + (s.clusterDim() > 1 ? " cd" + s.clusterDim() : "")
                 + (s.perChannelScale() ? " scaled" : "")

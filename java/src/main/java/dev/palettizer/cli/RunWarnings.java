@@ -49,8 +49,8 @@ final class RunWarnings {
 
     private static String fix(String reason) {
         return reason.contains(DOES_NOT_DIVIDE)
-                ? "a --group-size (or --cluster-dim) that divides the channels, --granularity per-tensor, or a config"
-                        + " rule for those tensors, palettizes them"
+                ? "a --group-size (or --cluster-dim) that divides the channels, --ragged-last-group (groups along"
+                        + " axis 0), --granularity per-tensor, or a config rule for those tensors, palettizes them"
                 : "see the report's note for each";
     }
 

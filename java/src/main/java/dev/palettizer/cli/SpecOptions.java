@@ -23,7 +23,8 @@ import picocli.CommandLine.Spec;
 final class SpecOptions {
     /** The flags that choose a spec or clustering mode, which a config or preset decides instead. */
     static final List<String> SPEC_FLAGS = List.of("--bits", "--granularity", "--group-size", "--axis",
-            "--cluster-dim", "--per-channel-scale", "--lut-dtype", "--lut-qscheme", "--no-fast", "--rounding-precision");
+            "--cluster-dim", "--per-channel-scale", "--lut-dtype", "--lut-qscheme", "--no-fast", "--rounding-precision",
+            "--ragged-last-group");
 
     @Option(names = "--bits", description = "Index bits: 1, 2, 3, 4, 6 or 8 (default: ${DEFAULT-VALUE}).", defaultValue = "4")
     int bits;
@@ -35,6 +36,10 @@ final class SpecOptions {
     @Option(names = "--group-size", description = "Channels per LUT with per-grouped-channel; 1 = per channel (default: ${DEFAULT-VALUE}).",
             defaultValue = "32")
     int groupSize;
+
+    @Option(names = "--ragged-last-group",
+            description = "With per-grouped-channel on axis 0: when --group-size does not divide the rows, make the last group smaller instead of leaving the tensor dense.")
+    boolean raggedLastGroup;
 
     @Option(names = "--axis", description = "Channel axis of the groups: 0 (output) or 1 (input) (default: ${DEFAULT-VALUE}).",
             defaultValue = "0")
@@ -93,6 +98,11 @@ final class SpecOptions {
             throw usage("--group-size does not apply to --granularity per-channel (one LUT per channel, group size 1);"
                     + " use --granularity per-grouped-channel --group-size " + groupSize + " for groups");
         }
+        boolean grouped = granularity.equals("per-grouped-channel") || granularity.equals("per_grouped_channel");
+        if (raggedLastGroup && !grouped) {
+            throw usage("--ragged-last-group applies to --granularity per-grouped-channel only (a group size that may"
+                    + " not divide the rows); drop it or add --granularity per-grouped-channel --group-size N");
+        }
         if (given("--rounding-precision") && !fast()) {
             throw usage("--rounding-precision applies to fast mode only, which "
                     + (noFast ? "--no-fast turns off" : "clusters scalars only (--cluster-dim " + clusterDim + " clusters"
@@ -105,7 +115,7 @@ final class SpecOptions {
         try {
             Granularity g = switch (granularity) {
                 case "per-tensor", "per_tensor" -> Granularity.perTensor();
-                case "per-grouped-channel", "per_grouped_channel" -> Granularity.grouped(axis, groupSize);
+                case "per-grouped-channel", "per_grouped_channel" -> new Granularity.PerGroupedChannel(axis, groupSize, raggedLastGroup);
                 case "per-channel", "per_channel" -> Granularity.perChannel(axis);
                 default -> throw new SpecException("--granularity must be per-tensor, per-grouped-channel or"
                         + " per-channel, got '" + granularity + "'");

@@ -33,6 +33,8 @@ final class ConfigReader {
     static final String PER_TENSOR = "per_tensor";
     static final String PER_CHANNEL = "per_channel";
     static final String PER_GROUPED_CHANNEL = "per_grouped_channel";
+    /** Granularity key: groups along axis 0 whose size does not divide the rows end in a smaller one. */
+    static final String RAGGED_LAST_GROUP = "allow_ragged_last_group";
     /** The seed's torch dtype names, accepted next to ours. */
     private static final Map<String, LutDType> TORCH_LUT_DTYPES = Map.of(
             "float8_e4m3fn", LutDType.FP8_E4M3, "float8_e5m2", LutDType.FP8_E5M2);
@@ -143,12 +145,16 @@ final class ConfigReader {
                 yield Granularity.perChannel(axis(node, at));
             }
             case PER_GROUPED_CHANNEL -> {
-                doc.object(node, at, List.of("type", "axis", "group_size"));
+                doc.object(node, at, List.of("type", "axis", "group_size", RAGGED_LAST_GROUP));
                 if (!node.has("group_size")) {
                     throw doc.fail(at.resolve("group_size"), "missing; " + PER_GROUPED_CHANNEL
                             + " needs the channels per LUT (1 = per channel)");
                 }
-                yield Granularity.grouped(axis(node, at), doc.positiveInt(node.get("group_size"), at.resolve("group_size")));
+                int axis = axis(node, at);
+                int size = doc.positiveInt(node.get("group_size"), at.resolve("group_size"));
+                boolean ragged = node.has(RAGGED_LAST_GROUP)
+                        && doc.bool(node.get(RAGGED_LAST_GROUP), at.resolve(RAGGED_LAST_GROUP));
+                yield doc.leaf(at.resolve(RAGGED_LAST_GROUP), () -> new Granularity.PerGroupedChannel(axis, size, ragged));
             }
             default -> throw doc.fail(at.resolve("type"), "'" + type + "' is not one of {" + PER_TENSOR + ", "
                     + PER_CHANNEL + ", " + PER_GROUPED_CHANNEL + "}");

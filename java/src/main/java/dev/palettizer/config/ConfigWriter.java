@@ -67,8 +67,12 @@ final class ConfigWriter {
         ObjectNode g = node.putObject("granularity");
         switch (spec.granularity()) {
             case Granularity.PerTensor _ -> g.put("type", ConfigReader.PER_TENSOR);
-            case Granularity.PerGroupedChannel pg -> g.put("type", ConfigReader.PER_GROUPED_CHANNEL)
-                    .put("axis", pg.axis()).put("group_size", pg.groupSize());
+            case Granularity.PerGroupedChannel pg -> {
+                g.put("type", ConfigReader.PER_GROUPED_CHANNEL).put("axis", pg.axis()).put("group_size", pg.groupSize());
+                if (pg.raggedLast()) {
+                    g.put(ConfigReader.RAGGED_LAST_GROUP, true);
+                }
+            }
         }
         node.put("cluster_dim", spec.clusterDim());
         node.put("enable_per_channel_scale", spec.perChannelScale());

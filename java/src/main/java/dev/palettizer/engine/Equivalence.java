@@ -62,6 +62,7 @@ public final class Equivalence {
     private static final long[] COLS96 = {77, 96};       // groups of 1 and 32 input channels
     private static final long[] VECTORS = {128, 93};     // cluster_dim 2 and 4
     private static final long[] MULTI_SLICE = {1031, 1031}; // over JavaBackend.SLICE values in one group
+    private static final long[] RAGGED = {109, 77};      // groups of 32 output channels, the last of 13
 
     /** Every family of the suite, in table order. */
     public static List<Family> families() {
@@ -117,6 +118,15 @@ public final class Equivalence {
             out.add(new Family(v + ", per-channel scale, weighted", DType.F32, VECTORS,
                     vec.withPerChannelScale(true), lloyd, true));
         }
+        // A ragged last group reaches the backends as two plain runs (RaggedGroups); these check the joined result.
+        PalettizationSpec ragged = base.withGranularity(Granularity.groupedRagged(32));
+        out.add(new Family("ragged axis 0 group 32, f32, fast", DType.F32, RAGGED, ragged, fast, false));
+        out.add(new Family("ragged axis 0 group 32, bf16, no-fast, weighted, per-channel scale", DType.BF16, RAGGED,
+                ragged.withBits(3).withPerChannelScale(true), exact, true));
+        out.add(new Family("ragged axis 0 group 32, LUT int8 symmetric", DType.F32, RAGGED,
+                ragged.withLutQuant(new LutQuantSpec(LutDType.INT8, QScheme.SYMMETRIC)), fast, false));
+        out.add(new Family("ragged axis 0 group 36, cluster_dim 4, weighted", DType.F32, VECTORS,
+                base.withClusterDim(4).withGranularity(Granularity.groupedRagged(36)), lloyd, true));
         for (LutDType dtype : LutDType.values()) {
             for (QScheme scheme : dtype.isInteger() ? QScheme.values() : new QScheme[] {QScheme.SYMMETRIC}) {
                 out.add(new Family("LUT " + dtype.cliName() + " " + scheme.cliName(), DType.F32, ROWS96,
@@ -171,7 +181,7 @@ public final class Equivalence {
     private static float[] reconstruct(Backend backend, PalettizedTensor t) {
         GroupLayout layout = GroupLayout.of(t.shape(), t.spec()).layout().orElseThrow();
         byte[] indices = backend.unpack(t.packedIndices(), t.indexCount(), t.spec().nBits());
-        return backend.reconstruct(layout, t.lut(), t.spec().lutSize(), indices, t.channelScales());
+        return RaggedGroups.reconstruct(backend, layout, t.lut(), t.spec().lutSize(), indices, t.channelScales());
     }
 
     private static double maxDiff(float[] a, float[] b) {

@@ -13,6 +13,8 @@ import java.util.concurrent.ForkJoinTask;
 record InputScan(float[] rowMaxAbs, float maxAbs) {
     private static final int CHUNK = 8192;
     private static final long ROWS_TASK_ELEMENTS = 1 << 20;
+    private static final int MAGNITUDE = 0x7fffffff;
+    private static final int INFINITY_BITS = 0x7f800000;
 
     /** Per-output-channel scales: each row's max |w|, or 1 for an all-zero row. */
     float[] channelScales() {
@@ -64,12 +66,20 @@ record InputScan(float[] rowMaxAbs, float maxAbs) {
                 if (s != null) {
                     s.read(element, sens, 0, len);
                 }
-                boolean bad = false;
+                // Magnitudes compared as bits: for finite values the int order is the float order, and any
+                // infinity or NaN lands at or past the infinity's bits. Integer max vectorises; Math.max on
+                // floats (NaN and signed-zero rules) does not.
+                int maxBits = 0;
                 for (int i = 0; i < len; i++) {
-                    float v = buf[i];
-                    bad |= !Float.isFinite(v) || (s != null && !(sens[i] >= 0 && sens[i] < Float.POSITIVE_INFINITY));
-                    max = Math.max(max, Math.abs(v));
+                    maxBits = Math.max(maxBits, Float.floatToRawIntBits(buf[i]) & MAGNITUDE);
                 }
+                boolean bad = maxBits >= INFINITY_BITS;
+                if (s != null) {
+                    for (int i = 0; i < len; i++) {
+                        bad |= !(sens[i] >= 0 && sens[i] < Float.POSITIVE_INFINITY);
+                    }
+                }
+                max = Math.max(max, Float.intBitsToFloat(maxBits));
                 if (bad) {
                     for (int i = 0; i < len; i++) {
                         if (!Float.isFinite(buf[i]) || (s != null && !(sens[i] >= 0 && Float.isFinite(sens[i])))) {

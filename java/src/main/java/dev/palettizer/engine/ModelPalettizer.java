@@ -137,8 +137,9 @@ public final class ModelPalettizer {
     public List<Outcome> palettizeAll(List<TensorJob> jobs, Progress progress) {
         progress.start(jobs.stream().mapToLong(j -> j.input().values().size()).sum());
         List<ForkJoinTask<Outcome>> tasks = jobs.stream().map(j -> ForkJoinTask.adapt(() -> {
-            Outcome o = palettizer.palettize(j.input(), j.spec(), j.mode());
-            progress.done(j.input().name(), j.input().values().size());
+            TensorProgress tensor = new TensorProgress(progress, j.input().name(), j.input().values().size());
+            Outcome o = palettizer.palettize(j.input(), j.spec(), j.mode(), tensor);
+            tensor.finish();
             return o;
         })).toList();
         pool.invoke(ForkJoinTask.adapt(() -> ForkJoinTask.invokeAll(tasks)));
@@ -149,9 +150,10 @@ public final class ModelPalettizer {
         SafetensorsFile.Entry e = p.entry();
         FloatSource sens = p.sensitivities() == null ? null : Sensitivities.normalized(p.sensitivities());
         WeightDecision d = p.decision();
+        TensorProgress tensor = new TensorProgress(progress, e.name(), e.elementCount());
         Outcome o = palettizer.palettize(new TensorInput(e.name(), e.dtype(), e.shape(), e.floats(), sens), d.spec(),
-                new ClusterMode(d.fastMode(), d.roundingPrecision()));
-        progress.done(e.name(), e.elementCount());
+                new ClusterMode(d.fastMode(), d.roundingPrecision()), tensor);
+        tensor.finish();
         return o;
     }
 
@@ -250,7 +252,7 @@ public final class ModelPalettizer {
         GroupLayout layout = GroupLayout.of(t.shape(), t.spec()).layout().orElseThrow(
                 () -> new ModelFormatException(Path.of(t.name()), t.name(), "spec does not fit shape"));
         byte[] indices = backend.unpack(t.packedIndices(), t.indexCount(), t.spec().nBits());
-        return backend.reconstruct(layout, t.lut(), t.spec().lutSize(), indices, t.channelScales());
+        return RaggedGroups.reconstruct(backend, layout, t.lut(), t.spec().lutSize(), indices, t.channelScales());
     }
 
     /** {@code t}'s dense values in its original dtype, rebuilt only when written (one tensor in memory at a time). */

@@ -117,9 +117,10 @@ public final class OnnxPalettizer {
         WeightDecision d = p.decision();
         FloatSource sens = p.sensitivities() == null ? null : Sensitivities.normalized(p.sensitivities());
         TensorInput input = new TensorInput(t.name(), t.type().dtype(), t.engineShape(), t.engineFloats(), sens);
+        TensorProgress tensor = new TensorProgress(progress, t.name(), t.elementCount());
         Outcome outcome = models.tensorPalettizer().palettize(input, d.spec(),
-                new ClusterMode(d.fastMode(), d.roundingPrecision()));
-        progress.done(t.name(), t.elementCount());
+                new ClusterMode(d.fastMode(), d.roundingPrecision()), tensor);
+        tensor.finish();
         return outcome;
     }
 

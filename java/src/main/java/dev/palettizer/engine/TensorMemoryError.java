@@ -16,11 +16,13 @@ public final class TensorMemoryError extends OutOfMemoryError {
     }
 
     static TensorMemoryError of(TensorInput t, PalettizationSpec spec, ClusterMode mode, OutOfMemoryError e) {
+        // A ragged tensor's part already named its step: keep that step, name the whole tensor.
+        Throwable origin = e instanceof TensorMemoryError && e.getCause() != null ? e.getCause() : e;
         TensorMemoryError error = new TensorMemoryError(String.format(Locale.ROOT,
                 "tensor '%s' %s %s (%d-bit %s, %s) needed more than the %s Java heap in %s",
                 t.name(), Arrays.toString(t.shape()).replace(" ", ""), t.dtype(), spec.nBits(), granularity(spec),
                 mode.fast() ? "fast mode" : "exact values", heap(),
-                step(e)));
+                step(origin)));
         error.initCause(e);
         return error;
     }
@@ -35,7 +37,8 @@ public final class TensorMemoryError extends OutOfMemoryError {
     private static String granularity(PalettizationSpec spec) {
         return switch (spec.granularity()) {
             case Granularity.PerTensor p -> "per-tensor";
-            case Granularity.PerGroupedChannel(int axis, int size) -> "group size " + size + " on axis " + axis;
+            case Granularity.PerGroupedChannel(int axis, int size, boolean ragged) -> "group size " + size + " on axis " + axis
+                    + (ragged ? " (ragged last group)" : "");
         };
     }
 

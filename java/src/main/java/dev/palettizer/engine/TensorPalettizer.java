@@ -34,6 +34,8 @@ public final class TensorPalettizer {
     private static final float FP16_MAX = 65504f;
     /** Distinct values (16 bytes each) of the group histograms alive at once: 16 MiB. */
     private static final long HISTOGRAM_BATCH_ENTRIES = 1 << 20;
+    /** Share of a tensor's progress reached once its LUTs are seeded; the assignment pass makes the rest. */
+    private static final double SEEDED_SHARE = 0.7;
 
     private final Backend backend;
     private final EngineOptions options;
@@ -51,12 +53,17 @@ public final class TensorPalettizer {
     }
 
     public Outcome palettize(TensorInput t, PalettizationSpec spec, ClusterMode mode) {
+        return palettize(t, spec, mode, TensorProgress.none(t.name()));
+    }
+
+    /** Palettizes, marking parts of the work done on {@code progress} as they finish (not {@link TensorProgress#finish}). */
+    public Outcome palettize(TensorInput t, PalettizationSpec spec, ClusterMode mode, TensorProgress progress) {
         if (!ForkJoinTask.inForkJoinPool()) {
-            return pool.invoke(ForkJoinTask.adapt(() -> palettize(t, spec, mode)));
+            return pool.invoke(ForkJoinTask.adapt(() -> palettize(t, spec, mode, progress)));
         }
         checkOptions(t, spec, mode);
         try {
-            return cluster(t, spec, mode);
+            return cluster(t, spec, mode, progress);
         } catch (OutOfMemoryError e) {
             throw TensorMemoryError.of(t, spec, mode, e);
         } finally {
@@ -68,7 +75,7 @@ public final class TensorPalettizer {
         }
     }
 
-    private Outcome cluster(TensorInput t, PalettizationSpec spec, ClusterMode mode) {
+    private Outcome cluster(TensorInput t, PalettizationSpec spec, ClusterMode mode, TensorProgress progress) {
         GroupLayout.Result fit = GroupLayout.of(t.shape(), spec);
         if (fit.layout().isEmpty()) {
             return new Outcome.Skipped(t.name(), fit.skipReason());
@@ -78,6 +85,9 @@ public final class TensorPalettizer {
             throw new SpecException("tensor '" + t.name() + "': " + layout.vectorCount()
                     + " indices exceed the 2^31 supported per tensor");
         }
+        if (layout.ragged()) {
+            return RaggedGroups.palettize(this, backend, t, spec, mode, layout);
+        }
         long started = System.nanoTime();
         InputScan scan = InputScan.of(t, layout.rows());
         float[] scales = spec.perChannelScale() ? scan.channelScales() : null;
@@ -86,25 +96,27 @@ public final class TensorPalettizer {
         boolean scalarOptimal = layout.clusterDim() == 1 && options.algorithm() != Algorithm.KMEANS_PLUS_PLUS;
         float maxClustered = scales != null ? 1f : scan.maxAbs();
         Seeds seeds = scalarOptimal
-                ? optimalSeeds(t, in, lutSize, keyFor(mode, t.dtype(), scales != null, maxClustered))
+                ? optimalSeeds(t, in, lutSize, keyFor(mode, t.dtype(), scales != null, maxClustered), progress)
                 : kmeansPlusPlusSeeds(in, lutSize);
         String note = null;
         if (seeds == null) {
             note = FastModeCollapse.note(mode);
             ClusterMode exact = new ClusterMode(false, mode.roundingPrecision());
-            seeds = optimalSeeds(t, in, lutSize, keyFor(exact, t.dtype(), scales != null, maxClustered));
+            seeds = optimalSeeds(t, in, lutSize, keyFor(exact, t.dtype(), scales != null, maxClustered), progress);
         }
+        progress.reach(SEEDED_SHARE);
 
         byte[] indices = new byte[(int) layout.vectorCount()];
         // The optimal seeds need no Lloyd steps: on exact keys they are optimal, and in fast mode
         // a step gains under 0.001 % of SSE on typical weights, at the cost of two passes.
-        float[] lut = scalarOptimal ? seeds.lut() : refine(in, seeds, lutSize, indices);
+        float[] lut = scalarOptimal ? seeds.lut() : refine(in, seeds, lutSize, indices, progress);
         QuantizedLut quantized = null;
         if (spec.lutQuant() != null) {
             quantized = LutQuantizer.quantize(lut, spec.lutQuant());
             lut = quantized.values();
         }
         ErrorStats error = backend.assign(in, lut, lutSize, indices);
+        progress.reach(1.0);
         byte[] packed = backend.pack(indices, indices.length, spec.nBits());
         PalettizedTensor out = new PalettizedTensor(t.name(), spec, t.dtype(), t.shape().clone(), layout.groups(),
                 lut, quantized, packed, indices.length, scales, error);
@@ -148,7 +160,7 @@ public final class TensorPalettizer {
     }
 
     /** Null when fast keys collapse the tensor ({@link FastModeCollapse}). */
-    private Seeds optimalSeeds(TensorInput t, ClusterInput in, int lutSize, ValueKey key) {
+    private Seeds optimalSeeds(TensorInput t, ClusterInput in, int lutSize, ValueKey key, TensorProgress progress) {
         GroupLayout layout = in.layout();
         Seeds seeds = Seeds.empty(layout.groups(), lutSize * layout.clusterDim());
         int groupsPerBatch = histogramBatch(layout, key);
@@ -160,6 +172,7 @@ public final class TensorPalettizer {
                 return null;
             }
             seedGroups(seeds, in, lutSize, from, to, g -> optimalSeed(t, in, lutSize, g, hist[g - batchStart]));
+            progress.reach(SEEDED_SHARE * to / layout.groups());
         }
         return seeds;
     }
@@ -242,7 +255,7 @@ public final class TensorPalettizer {
     }
 
     /** Lloyd iterations on the exact values; exact groups keep their LUT. */
-    private float[] refine(ClusterInput in, Seeds seeds, int lutSize, byte[] indices) {
+    private float[] refine(ClusterInput in, Seeds seeds, int lutSize, byte[] indices, TensorProgress progress) {
         int perGroup = lutSize * in.layout().clusterDim();
         float[] lut = seeds.lut();
         double previous = Double.POSITIVE_INFINITY;
@@ -264,6 +277,7 @@ public final class TensorPalettizer {
                 break;
             }
             lut = next;
+            progress.reach(SEEDED_SHARE * (it + 1) / options.maxIterations());
         }
         return lut;
     }

@@ -1,27 +1,44 @@
 package dev.palettizer.io;
 
 import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.core.JsonEncoding;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
 
 /**
  * Strict reading of one JSON object from a model file: every problem becomes a
  * {@link ModelFormatException} built by {@code error}, which adds the file (and tensor) to the
- * field-level detail given here.
+ * field-level detail given here. Also the writers' JSON: {@link #objectNode()} and {@link #bytes}.
+ *
+ * <p>Trees are read and written with jackson-core's streaming parser and generator, never an
+ * {@code ObjectMapper}: the first mapper of a process costs a cold start about 70 ms of CPU (its default date
+ * format initialises {@code Calendar} and the locale data), and JSON trees need none of it. The bytes are those
+ * an {@code ObjectMapper} writes for the same tree ({@code JsonFieldsTest}).
  */
 final class JsonFields {
-    /** Duplicate keys and trailing content are errors: a header must say one thing per tensor. */
-    static final ObjectMapper MAPPER = JsonMapper.builder()
+    /** Duplicate keys are errors: a header must say one thing per tensor. */
+    private static final JsonFactory FACTORY = JsonFactory.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .build();
+    private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
     private final JsonNode node;
     private final Function<String, ModelFormatException> error;
@@ -33,15 +50,130 @@ final class JsonFields {
 
     /** Parses {@code text} as JSON, which must be an object; {@code what} names it in messages. */
     static JsonFields parseObject(String text, String what, Function<String, ModelFormatException> error) {
-        JsonNode root;
-        try {
-            root = MAPPER.readTree(text);
+        JsonNode root = null;
+        try (JsonParser p = FACTORY.createParser(text)) {
+            if (p.nextToken() != null) {
+                root = read(p);
+                JsonToken trailing = p.nextToken();
+                if (trailing != null) {
+                    throw new JsonParseException(p, "trailing content (" + trailing.asString()
+                            + ") after the value: one JSON value only");
+                }
+            }
         } catch (JacksonException e) {
             JsonLocation at = e.getLocation();
             String where = at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
             throw error.apply(what + " is not valid JSON" + where + ": " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read JSON from a string", e);
         }
         return of(root, what, error);
+    }
+
+    /** The value at the parser's current token, as a tree: the node types a mapper's readTree gives. */
+    private static JsonNode read(JsonParser p) throws IOException {
+        JsonToken token = p.currentToken();
+        if (token == null) {
+            throw new JsonParseException(p, "unexpected end of input");
+        }
+        return switch (token) {
+            case START_OBJECT -> {
+                ObjectNode object = NODES.objectNode();
+                while (p.nextToken() == JsonToken.FIELD_NAME) {
+                    String name = p.currentName();
+                    p.nextToken();
+                    object.set(name, read(p));
+                }
+                yield object;
+            }
+            case START_ARRAY -> {
+                ArrayNode array = NODES.arrayNode();
+                while (p.nextToken() != JsonToken.END_ARRAY) {
+                    array.add(read(p));
+                }
+                yield array;
+            }
+            case VALUE_STRING -> NODES.textNode(p.getText());
+            case VALUE_NUMBER_INT -> switch (p.getNumberType()) {
+                case INT -> NODES.numberNode(p.getIntValue());
+                case LONG -> NODES.numberNode(p.getLongValue());
+                default -> NODES.numberNode(p.getBigIntegerValue());
+            };
+            case VALUE_NUMBER_FLOAT -> NODES.numberNode(p.getDoubleValue());
+            case VALUE_TRUE -> NODES.booleanNode(true);
+            case VALUE_FALSE -> NODES.booleanNode(false);
+            case VALUE_NULL -> NODES.nullNode();
+            default -> throw new JsonParseException(p, "unexpected " + token.asString());
+        };
+    }
+
+    /** A new empty object, for the writers to fill and pass to {@link #bytes} or {@link #string}. */
+    static ObjectNode objectNode() {
+        return NODES.objectNode();
+    }
+
+    /** {@code node} as compact UTF-8 JSON. */
+    static byte[] bytes(JsonNode node) throws JsonProcessingException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        write(node, () -> FACTORY.createGenerator(out, JsonEncoding.UTF8));
+        return out.toByteArray();
+    }
+
+    /** {@code node} as indented UTF-8 JSON (Jackson's default pretty printer). */
+    static byte[] prettyBytes(JsonNode node) throws JsonProcessingException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        write(node, () -> FACTORY.createGenerator(out, JsonEncoding.UTF8).useDefaultPrettyPrinter());
+        return out.toByteArray();
+    }
+
+    /** {@code node} as compact JSON text. */
+    static String string(JsonNode node) throws JsonProcessingException {
+        StringWriter out = new StringWriter();
+        write(node, () -> FACTORY.createGenerator(out));
+        return out.toString();
+    }
+
+    /** A generator over memory. */
+    private interface Target {
+        JsonGenerator open() throws IOException;
+    }
+
+    private static void write(JsonNode node, Target target) throws JsonProcessingException {
+        try (JsonGenerator g = target.open()) {
+            write(g, node);
+        } catch (JsonProcessingException e) {
+            throw e;
+        } catch (IOException e) {
+            // Memory does not fail; only the generator's own complaints (JsonProcessingException) can.
+            throw new UncheckedIOException("cannot write JSON to memory", e);
+        }
+    }
+
+    /** Walks the tree itself: a node's own serialize needs a mapper's serializer provider. */
+    private static void write(JsonGenerator g, JsonNode node) throws IOException {
+        switch (node.getNodeType()) {
+            case OBJECT -> {
+                g.writeStartObject();
+                for (Map.Entry<String, JsonNode> field : node.properties()) {
+                    g.writeFieldName(field.getKey());
+                    write(g, field.getValue());
+                }
+                g.writeEndObject();
+            }
+            case ARRAY -> {
+                g.writeStartArray();
+                for (JsonNode item : node) {
+                    write(g, item);
+                }
+                g.writeEndArray();
+            }
+            case STRING -> g.writeString(node.textValue());
+            // Numbers write themselves through the generator alone, with the formatting a mapper uses.
+            case NUMBER -> node.serialize(g, null);
+            case BOOLEAN -> g.writeBoolean(node.booleanValue());
+            case NULL -> g.writeNull();
+            default -> throw new IllegalArgumentException("a " + node.getNodeType() + " node has no JSON text");
+        }
     }
 
     /** Wraps {@code node}, which must be an object; {@code what} names it in messages. */

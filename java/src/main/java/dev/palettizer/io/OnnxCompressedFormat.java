@@ -74,10 +74,10 @@ public final class OnnxCompressedFormat {
         Map<String, String> m = new LinkedHashMap<>();
         m.put(CompressedFormat.FORMAT_KEY, CompressedFormat.FORMAT_VERSION);
         m.put(CompressedFormat.TENSOR_KEY_PREFIX + t.name(), TensorMetadata.of(t).toJson());
-        ObjectNode onnx = JsonFields.MAPPER.createObjectNode().put("transposed", transposed);
+        ObjectNode onnx = JsonFields.objectNode().put("transposed", transposed);
         nodes.forEach(n -> onnx.withArray("nodes").add(n.getName()));
         try {
-            m.put(ONNX_KEY_PREFIX + t.name(), JsonFields.MAPPER.writeValueAsString(onnx));
+            m.put(ONNX_KEY_PREFIX + t.name(), JsonFields.string(onnx));
         } catch (JsonProcessingException e) {
             throw new UncheckedIOException("cannot serialise palettization metadata", e);
         }

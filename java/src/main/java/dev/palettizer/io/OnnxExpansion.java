@@ -166,14 +166,37 @@ final class OnnxExpansion {
                 constant("axis0", int64s(0))));
     }
 
-    /** Adds g * 2^n to the indices of group g, viewed as [A, G, B]; one group needs nothing. */
+    /**
+     * Adds g * 2^n to the indices of group g, viewed as [A, G, B]; one group needs nothing. A ragged
+     * last group (axis 0) is a block at the end of the stream: the full groups are offset as above,
+     * the tail by (G - 1) * 2^n, then both are joined.
+     */
     private String grouped(String indices) {
         int groups = layout.groups();
         if (groups == 1) {
             return indices;
         }
         int k = t.spec().lutSize();
-        long vectors = layout.vectorCount();
+        if (layout.ragged()) {
+            long tailFirst = layout.prefixRows() / layout.clusterDim() * layout.rowStride();
+            String full = slice(indices, "full", 0, tailFirst);
+            String tail = slice(indices, "tail", tailFirst, layout.vectorCount());
+            String fullOffset = reshape(offsetByGroup(full, "full_", groups - 1, tailFirst, k), "full_flat", -1);
+            String tailOffset = node("Add", "tail_lut_rows",
+                    List.of(tail, constant("tail_offset", int32s(new long[0], (groups - 1) * k))));
+            return node("Concat", "lut_rows", List.of(fullOffset, tailOffset), intAttr("axis", 0));
+        }
+        return offsetByGroup(indices, "", groups, layout.vectorCount(), k);
+    }
+
+    /**
+     * {@code indices} ({@code vectors} positions in {@code groups} full groups) offset by g * k; node
+     * names start with {@code step} ("" for the plain path, whose graph stays as it was).
+     */
+    private String offsetByGroup(String indices, String step, int groups, long vectors, int k) {
+        if (groups == 1) {
+            return indices;
+        }
         long[] view;
         long[] offsetShape;
         if (layout.axis() == 0) {
@@ -187,8 +210,14 @@ final class OnnxExpansion {
         for (int g = 0; g < groups; g++) {
             offsets[g] = g * k;
         }
-        String byGroup = reshape(indices, "by_group", view);
-        return node("Add", "lut_rows", List.of(byGroup, constant("group_offsets", int32s(offsetShape, offsets))));
+        String byGroup = reshape(indices, step + "by_group", view);
+        String offsetsName = constant(step + "group_offsets", int32s(offsetShape, offsets));
+        return node("Add", step + "lut_rows", List.of(byGroup, offsetsName));
+    }
+
+    private String slice(String input, String step, long from, long to) {
+        return node("Slice", step, List.of(input, constant(step + "_from", int64s(from)),
+                constant(step + "_to", int64s(to)), constant(step + "_axis", int64s(0))));
     }
 
     /**

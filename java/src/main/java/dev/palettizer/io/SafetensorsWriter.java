@@ -177,7 +177,7 @@ public final class SafetensorsWriter {
 
     /** The header JSON, metadata first, then the tensors at consecutive offsets, space-padded to 8 bytes. */
     private byte[] header() {
-        ObjectNode root = JsonFields.MAPPER.createObjectNode();
+        ObjectNode root = JsonFields.objectNode();
         if (!metadata.isEmpty()) {
             ObjectNode meta = root.putObject(SafetensorsFile.METADATA_KEY);
             metadata.forEach(meta::put);
@@ -196,7 +196,7 @@ public final class SafetensorsWriter {
         }
         byte[] json;
         try {
-            json = JsonFields.MAPPER.writeValueAsBytes(root);
+            json = JsonFields.bytes(root);
         } catch (JsonProcessingException e) {
             throw new UncheckedIOException("cannot serialise the safetensors header", e);
         }

@@ -2,7 +2,6 @@ package dev.palettizer.io;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -109,7 +108,7 @@ public record ShardIndex(SequencedMap<String, String> weightMap, long totalSize,
 
     /** The index as pretty-printed JSON, {@code metadata} first (total_size, then the format when set). */
     public byte[] toJson() {
-        ObjectNode root = JsonFields.MAPPER.createObjectNode();
+        ObjectNode root = JsonFields.objectNode();
         ObjectNode metadata = root.putObject("metadata");
         if (totalSize >= 0) {
             metadata.put("total_size", totalSize);
@@ -120,7 +119,7 @@ public record ShardIndex(SequencedMap<String, String> weightMap, long totalSize,
         ObjectNode map = root.putObject("weight_map");
         weightMap.forEach(map::put);
         try {
-            return JsonFields.MAPPER.writer(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(root);
+            return JsonFields.prettyBytes(root);
         } catch (JsonProcessingException e) {
             throw new UncheckedIOException("cannot serialise the shard index", e);
         }

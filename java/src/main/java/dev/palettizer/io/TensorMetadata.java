@@ -27,6 +27,8 @@ record TensorMetadata(PalettizationSpec spec, DType dtype, long[] shape, int gro
             "lut_qspec", "dtype", "shape", "groups", "index_count", "sse", "weighted_sse", "signal_energy", "count");
     private static final String PER_TENSOR = "per_tensor";
     private static final String PER_GROUPED_CHANNEL = "per_grouped_channel";
+    /** Granularity field: the last group along axis 0 may be smaller (absent = false). */
+    private static final String RAGGED_LAST_GROUP = "ragged_last_group";
 
     static TensorMetadata of(PalettizedTensor t) {
         return new TensorMetadata(t.spec(), t.originalDType(), t.shape(), t.groups(), t.indexCount(), t.error());
@@ -71,7 +73,7 @@ record TensorMetadata(PalettizationSpec spec, DType dtype, long[] shape, int gro
     }
 
     String toJson() {
-        ObjectNode json = JsonFields.MAPPER.createObjectNode();
+        ObjectNode json = JsonFields.objectNode();
         json.put("n_bits", spec.nBits());
         json.set("granularity", granularityJson(spec.granularity()));
         json.put("cluster_dim", spec.clusterDim());
@@ -91,19 +93,23 @@ record TensorMetadata(PalettizationSpec spec, DType dtype, long[] shape, int gro
         json.put("signal_energy", error.signalEnergy());
         json.put("count", error.count());
         try {
-            return JsonFields.MAPPER.writeValueAsString(json);
+            return JsonFields.string(json);
         } catch (JsonProcessingException e) {
             throw new UncheckedIOException("cannot serialise palettization metadata", e);
         }
     }
 
     private static ObjectNode granularityJson(Granularity granularity) {
-        ObjectNode json = JsonFields.MAPPER.createObjectNode();
+        ObjectNode json = JsonFields.objectNode();
         switch (granularity) {
             case Granularity.PerTensor _ -> json.put("type", PER_TENSOR);
-            case Granularity.PerGroupedChannel g -> json.put("type", PER_GROUPED_CHANNEL)
-                    .put("axis", g.axis())
-                    .put("group_size", g.groupSize());
+            case Granularity.PerGroupedChannel g -> {
+                json.put("type", PER_GROUPED_CHANNEL).put("axis", g.axis()).put("group_size", g.groupSize());
+                // Written only when set, so files without a ragged group stay as they were.
+                if (g.raggedLast()) {
+                    json.put(RAGGED_LAST_GROUP, true);
+                }
+            }
         }
         return json;
     }
@@ -139,8 +145,10 @@ record TensorMetadata(PalettizationSpec spec, DType dtype, long[] shape, int gro
                 yield Granularity.perTensor();
             }
             case PER_GROUPED_CHANNEL -> {
-                json.allowOnly(List.of("type", "axis", "group_size"));
-                yield Granularity.grouped(json.nonNegativeInt("axis"), json.nonNegativeInt("group_size"));
+                json.allowOnly(List.of("type", "axis", "group_size", RAGGED_LAST_GROUP));
+                boolean ragged = json.get(RAGGED_LAST_GROUP) != null && json.bool(RAGGED_LAST_GROUP);
+                yield new Granularity.PerGroupedChannel(json.nonNegativeInt("axis"), json.nonNegativeInt("group_size"),
+                        ragged);
             }
             default -> throw new SpecException("granularity.type must be " + PER_TENSOR + " or "
                     + PER_GROUPED_CHANNEL + ", got '" + type + "'");

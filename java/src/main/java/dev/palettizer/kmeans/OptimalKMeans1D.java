@@ -98,7 +98,11 @@ public final class OptimalKMeans1D {
                 checkpoints[b] = null;
                 double[] next = new double[n + 1];
                 for (int c = first; c <= last; c++) {
-                    layer(prev, next, split[c - first], c);
+                    if (c == layers) {
+                        lastColumn(prev, next, split[c - first], c);
+                    } else {
+                        layer(prev, next, split[c - first], c);
+                    }
                     double[] t = prev;
                     prev = next;
                     next = t;
@@ -145,14 +149,18 @@ public final class OptimalKMeans1D {
             return 0;
         }
         double[] prev = firstRow();
+        if (m == 1) {
+            return prev[n];
+        }
         double[] cur = new double[n + 1];
-        for (int c = 1; c < m; c++) {
+        for (int c = 1; c < m - 1; c++) {
             layer(prev, cur, null, c);
             double[] t = prev;
             prev = cur;
             cur = t;
         }
-        return prev[n];
+        lastColumn(prev, cur, null, m - 1);
+        return cur[n];
     }
 
     /** Costs of one cluster over the first j points. */
@@ -170,6 +178,19 @@ public final class OptimalKMeans1D {
             new Layer(prev, cur, arg, c, c + 1, n, c, n - 1).invoke();
         } else {
             fill(prev, cur, arg, c, c + 1, n, c, n - 1);
+        }
+    }
+
+    /**
+     * Layer c's cost and split point at column n alone, which is all the last layer needs: the recursion's
+     * right spine, with the same windows as the whole layer (so the same bits) at O(n) instead of O(n log n).
+     */
+    private void lastColumn(double[] prev, double[] cur, int[] arg, int c) {
+        int optLo = c;
+        for (int lo = c + 1; lo <= n; ) {
+            int mid = (lo + n) >>> 1;
+            optLo = bestSplit(prev, cur, arg, c, mid, optLo, n - 1);
+            lo = mid + 1;
         }
     }
 

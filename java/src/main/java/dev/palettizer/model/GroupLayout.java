@@ -15,6 +15,13 @@ import java.util.Optional;
  * {@link #runCount()} runs of {@link #runLength()} consecutive elements, starting at
  * {@code groupStart(g) + i * runStride()}. A 1-D tensor is treated as [n, 1].
  *
+ * <p>A <em>ragged</em> layout (axis 0, group size not dividing the rows; only with
+ * {@link Granularity.PerGroupedChannel#raggedLast()}) has a smaller last group. Its groups differ in
+ * size, so the per-group figures ({@link #runLength()}, {@link #runCount()}, {@link #vectorsPerGroup()})
+ * refuse it; {@link #vectorsInGroup(int)} answers for any group. Backends never see such a layout:
+ * the engine clusters {@link #prefix()} (the full groups) and {@link #tail()} (the last group, as
+ * one per-tensor block) separately, both plain layouts over contiguous rows, and joins the results.
+ *
  * @param axis -1 for one group (per tensor), else the channel axis groups are taken along
  */
 public record GroupLayout(long rows, long cols, long inner, int clusterDim, int axis, long groupSize) {
@@ -31,9 +38,14 @@ public record GroupLayout(long rows, long cols, long inner, int clusterDim, int 
         return elementCount() / clusterDim;
     }
 
+    /** Whether the last group is smaller than the others (see the class comment). */
+    public boolean ragged() {
+        return axis == 0 && rows % groupSize != 0;
+    }
+
     public int groups() {
         return switch (axis) {
-            case 0 -> Math.toIntExact(rows / groupSize);
+            case 0 -> Math.toIntExact((rows + groupSize - 1) / groupSize);
             case 1 -> Math.toIntExact(cols / groupSize);
             default -> 1;
         };
@@ -53,6 +65,7 @@ public record GroupLayout(long rows, long cols, long inner, int clusterDim, int 
     }
 
     public long runLength() {
+        requireEvenGroups("runLength");
         if (contiguousGroups()) {
             return axis == 0 ? groupSize * rowStride() : elementCount();
         }
@@ -60,6 +73,7 @@ public record GroupLayout(long rows, long cols, long inner, int clusterDim, int 
     }
 
     public long runCount() {
+        requireEvenGroups("runCount");
         if (contiguousGroups()) {
             return 1;
         }
@@ -73,6 +87,53 @@ public record GroupLayout(long rows, long cols, long inner, int clusterDim, int 
     /** Vectors per group. */
     public long vectorsPerGroup() {
         return runLength() * runCount();
+    }
+
+    /** Vectors of group {@code g}, the ragged last group included. */
+    public long vectorsInGroup(int g) {
+        if (g < 0 || g >= groups()) {
+            throw new IndexOutOfBoundsException("group " + g + " of " + groups());
+        }
+        if (!ragged()) {
+            return vectorsPerGroup();
+        }
+        long groupRows = Math.min(groupSize, rows - g * groupSize);
+        return groupRows / clusterDim * rowStride();
+    }
+
+    /** Rows of the full groups: all rows unless ragged. */
+    public long prefixRows() {
+        return ragged() ? rows / groupSize * groupSize : rows;
+    }
+
+    /**
+     * The full groups of a ragged layout: a plain layout over its first {@link #prefixRows()} rows,
+     * or none when the only group is the ragged one.
+     */
+    public Optional<GroupLayout> prefix() {
+        requireRagged("prefix");
+        long r = prefixRows();
+        return r == 0 ? Optional.empty() : Optional.of(new GroupLayout(r, cols, inner, clusterDim, 0, groupSize));
+    }
+
+    /** The last group of a ragged layout, as one per-tensor layout over the rows after {@link #prefixRows()}. */
+    public GroupLayout tail() {
+        requireRagged("tail");
+        return new GroupLayout(rows - prefixRows(), cols, inner, clusterDim, -1, 1);
+    }
+
+    private void requireEvenGroups(String what) {
+        if (ragged()) {
+            throw new IllegalStateException(what + " is per group, and the last group of this ragged layout ("
+                    + rows + " rows in groups of " + groupSize + ") is smaller: use vectorsInGroup(g), or prefix()"
+                    + " and tail()");
+        }
+    }
+
+    private void requireRagged(String what) {
+        if (!ragged()) {
+            throw new IllegalStateException(what + " is for ragged layouts only");
+        }
     }
 
     /** Index-stream position of the vector whose first element is {@code element}. */
@@ -92,7 +153,9 @@ public record GroupLayout(long rows, long cols, long inner, int clusterDim, int 
 
     /**
      * The layout for {@code spec} on {@code shape}, or the reason it cannot apply (group size or
-     * cluster_dim not dividing the channels): such tensors are left as they are.
+     * cluster_dim not dividing the channels, unless the granularity allows a ragged last group):
+     * such tensors are left as they are. A ragged last group holds whole vectors, since cluster_dim
+     * divides both the rows and the group size.
      */
     public static Result of(long[] shape, PalettizationSpec spec) {
         long rows = shape.length == 0 ? 1 : shape[0];
@@ -107,11 +170,12 @@ public record GroupLayout(long rows, long cols, long inner, int clusterDim, int 
             return Result.skip("cluster_dim " + cd + " does not divide the " + rows + " output channels of shape "
                     + shapeText);
         }
-        if (!(spec.granularity() instanceof Granularity.PerGroupedChannel(int axis, int gs))) {
+        if (!(spec.granularity() instanceof Granularity.PerGroupedChannel(int axis, int gs, boolean ragged))) {
             return Result.ok(new GroupLayout(rows, cols, inner, cd, -1, 1));
         }
         long channels = axis == 0 ? rows : cols;
-        if (channels % gs != 0) {
+        // A ragged last group is along axis 0 only (the granularity refuses it on axis 1).
+        if (channels % gs != 0 && !ragged) {
             return Result.skip("group_size " + gs + " does not divide the " + channels + " channels along axis "
                     + axis + " of shape " + shapeText);
         }

@@ -485,4 +485,26 @@ public abstract class BackendKernelContract {
         assertArrayEquals(java.reconstruct(s.layout(), lut, lutSize, indices, in.channelScales()),
                 b.reconstruct(s.layout(), lut, lutSize, indices, in.channelScales()));
     }
+
+    /** Into a caller's buffer: every element overwritten (it starts as NaN), the same floats as Java's. */
+    @ParameterizedTest(name = "{0}: {1}, scaled {2}")
+    @MethodSource("reconstructCases")
+    public void reconstructIntoABufferEqualsJava(String budget, Shape s, boolean scaled) {
+        Backend b = backend(budget);
+        ClusterInput in = input(s, false, scaled, 54);
+        int lutSize = 16;
+        float[] lut = lut(in, lutSize, 55);
+        SplittableRandom r = new SplittableRandom(56);
+        byte[] indices = new byte[(int) s.layout().vectorCount()];
+        for (int i = 0; i < indices.length; i++) {
+            indices[i] = (byte) r.nextInt(lutSize);
+        }
+        float[] out = new float[(int) s.layout().elementCount()];
+        Arrays.fill(out, Float.NaN);
+        b.reconstruct(s.layout(), lut, lutSize, indices, in.channelScales(), out);
+        assertArrayEquals(java.reconstruct(s.layout(), lut, lutSize, indices, in.channelScales()), out);
+        float[] wrong = new float[out.length + 1];
+        assertThrows(IllegalArgumentException.class,
+                () -> b.reconstruct(s.layout(), lut, lutSize, indices, in.channelScales(), wrong));
+    }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import dev.palettizer.model.GroupLayout;
 import dev.palettizer.spec.Granularity;
 import dev.palettizer.spec.PalettizationSpec;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.concurrent.ForkJoinPool;
 import org.junit.jupiter.api.Test;
@@ -72,6 +73,11 @@ class JavaBackendTest {
                         expected[e] = lut[(l.groupOf(row - row % cd, o) * spec.lutSize() + idx) * cd + (int) (row % cd)] * scale;
                     }
                     assertArrayEquals(expected, backend.reconstruct(l, lut, spec.lutSize(), indices, scales), spec.toString());
+                    // Into a reused buffer: every element overwritten.
+                    float[] reused = new float[expected.length];
+                    Arrays.fill(reused, Float.NaN);
+                    backend.reconstruct(l, lut, spec.lutSize(), indices, scales, reused);
+                    assertArrayEquals(expected, reused, spec + " into a buffer");
                 }
             }
         }

@@ -273,6 +273,17 @@ class BudgetFileTest {
         // Per channel at 8 bits stores more than 8-bit per tensor here: left out.
         assertFalse(Candidates.of(PalettizationSpec.defaults(), new long[] {96, 64})
                 .contains(PalettizationSpec.defaults().withBits(8).withGranularity(Granularity.perChannel(0))));
+        // A rule that allows a ragged last group keeps it: groups of 32 on 50 rows (32 + 18), priced right.
+        float[] v50 = java.util.Arrays.copyOf(v, 50 * 64);
+        List<PalettizationSpec> ragged = Candidates.of(PalettizationSpec.defaults()
+                .withGranularity(Granularity.groupedRagged(32)), new long[] {50, 64});
+        assertTrue(ragged.stream().anyMatch(s -> s.granularity() instanceof Granularity.PerGroupedChannel g
+                && g.groupSize() == 32 && g.raggedLast()), ragged.toString());
+        for (PalettizationSpec spec : ragged) {
+            var t = palettizer.palettize(dev.palettizer.engine.TensorInput.of("w", v50, 50, 64), spec);
+            assertEquals(t.compressedBytes(), Candidates.storedBytes(spec, new long[] {50, 64}).orElseThrow(),
+                    spec.toString());
+        }
         // 32 does not divide 50 rows: no grouped candidate, per tensor and per channel remain.
         assertTrue(Candidates.of(PalettizationSpec.defaults(), new long[] {50, 64}).stream()
                 .noneMatch(s -> s.granularity() instanceof Granularity.PerGroupedChannel g && g.groupSize() == 32));

@@ -24,8 +24,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The launcher's AOT cache only ever costs time (failsafe, on the packaged jar, through {@code ./palettizer}):
- * with the cache missing (the launcher makes it), present, corrupt, truncated, or switched off, the same
- * command writes the same bytes and exits 0, and the JVM's complaints about a bad cache stay off stderr.
+ * with the cache missing (the launcher makes it), present, corrupt, truncated, without the jar copy it was made
+ * for (the launcher makes both again), or switched off, the same command writes the same bytes and exits 0, and
+ * the JVM's complaints about a bad cache stay off stderr.
  */
 class AotCacheIT {
     private static final Path JAR = Path.of(System.getProperty("palettizer.cliJar", "target/palettizer-cli.jar"))
@@ -33,6 +34,8 @@ class AotCacheIT {
     private static final Path ROOT = JAR.getParent().getParent().getParent();
     private static final Path LAUNCHER = ROOT.resolve("palettizer");
     private static final Path CACHE = JAR.resolveSibling("palettizer-cli.aot");
+    /** The jar the cache is made from and used with (AotJar: picocli's classes as Java 8 class files). */
+    private static final Path CACHE_JAR = JAR.resolveSibling("palettizer-cli-aot.jar");
 
     private record Run(int exit, String stderr, byte[] output) {
     }
@@ -42,14 +45,20 @@ class AotCacheIT {
         assertJarIsCurrent();
         Path input = dir.resolve("in.safetensors");
         writeLaplaceTensor(input, 512, 768);
-        for (Path stale : List.of(CACHE, sibling(".jdk"), sibling(".failed"), sibling(".log"))) {
+        for (Path stale : List.of(CACHE, CACHE_JAR, sibling(".jdk"), sibling(".failed"), sibling(".log"))) {
             Files.deleteIfExists(stale);
         }
 
         Run made = run(dir, "missing", Map.of());
-        assertTrue(Files.isRegularFile(CACHE), "the launcher made the cache: " + made.stderr());
+        assertTrue(Files.isRegularFile(CACHE) && Files.isRegularFile(CACHE_JAR),
+                "the launcher made the cache and its jar: " + made.stderr());
         assertTrue(made.stderr().contains("making the AOT cache"), made.stderr());
         Run cached = run(dir, "cached", Map.of());
+
+        Files.delete(CACHE_JAR);
+        Run remade = run(dir, "jar-missing", Map.of());
+        assertTrue(remade.stderr().contains("making the AOT cache"), remade.stderr());
+        assertTrue(Files.isRegularFile(CACHE) && Files.isRegularFile(CACHE_JAR), remade.stderr());
         byte[] good = Files.readAllBytes(CACHE);
 
         Files.write(CACHE, corrupt(good));
@@ -59,7 +68,7 @@ class AotCacheIT {
         Files.write(CACHE, good);
         Run off = run(dir, "off", Map.of("PALETTIZER_AOT", "off"));
 
-        for (Run r : List.of(made, cached, corrupt, truncated, off)) {
+        for (Run r : List.of(made, cached, remade, corrupt, truncated, off)) {
             assertEquals(0, r.exit(), r.stderr());
             assertArrayEquals(off.output(), r.output(), "same bytes with and without the cache");
         }

@@ -334,6 +334,28 @@ class NoSilentFailuresTest {
         assertFalse(quiet.err().contains("%"), quiet.err());
     }
 
+    @Test
+    void item8OnATerminalTheBarMovesWithinOneLargeTensor() throws Exception {
+        Path script = Path.of("/usr/bin/script");
+        assumeTrue(Files.isExecutable(script), "util-linux script gives the child a terminal");
+        // One tensor of 64 channels of 262,144 values: per-channel histograms come in four batches.
+        Path in = model("big.safetensors", 64, 262_144, 0.02, "big.weight");
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-Xmx1g", "-cp", System.getProperty("java.class.path"),
+                Main.class.getName(), "palettize", in.toString(), dir.resolve("o.safetensors").toString(),
+                "--granularity", "per-channel", "--backend", "java"));
+        String line = cmd.stream().map(a -> "'" + a.replace("'", "'\\''") + "'").collect(Collectors.joining(" "));
+        Process p = new ProcessBuilder(script.toString(), "-qec", line, "/dev/null").redirectErrorStream(true)
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        String tty = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), tty);
+        List<Integer> shown = java.util.regex.Pattern.compile("Palettizing +([0-9]+)%").matcher(tty).results()
+                .map(m -> Integer.parseInt(m.group(1))).distinct().toList();
+        // The bar redraws every 250 ms; the tensor reports each histogram batch, its seeding and its assignment.
+        assertTrue(shown.stream().anyMatch(pct -> pct > 0 && pct < 100), "frames shown: " + shown);
+        assertEquals(100, shown.getLast(), "frames shown: " + shown);
+    }
+
     // ---------------------------------------------------------------- 10: reports
 
     @Test

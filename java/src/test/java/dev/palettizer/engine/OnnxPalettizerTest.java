@@ -16,6 +16,7 @@ import dev.palettizer.io.OnnxType;
 import dev.palettizer.io.Ort;
 import dev.palettizer.io.TinyOnnx;
 import dev.palettizer.model.FloatSource;
+import dev.palettizer.model.PalettizedTensor;
 import dev.palettizer.spec.Granularity;
 import dev.palettizer.spec.LutDType;
 import dev.palettizer.spec.LutQuantSpec;
@@ -101,7 +102,17 @@ class OnnxPalettizerTest {
                         OnnxType.UINT4),
                 new Case("2-bit per tensor, opset 25: UINT2", 25, 11, spec(2, Granularity.perTensor()), true, OnnxType.UINT2),
                 new Case("4-bit fp8 e4m3 LUT, opset 19", 19, 9, spec(4, Granularity.perTensor()).withLutQuant(fp8), true,
-                        OnnxType.UINT8));
+                        OnnxType.UINT8),
+                // Groups of 12: every weight but the MatMul's 96 output channels ends in a ragged group.
+                new Case("4-bit grouped axis 0 x12, ragged last group", 13, 8, spec(4, Granularity.groupedRagged(12)), true,
+                        OnnxType.UINT8),
+                new Case("3-bit ragged x12, scaled, int8 LUT", 13, 8,
+                        spec(3, Granularity.groupedRagged(12)).withPerChannelScale(true).withLutQuant(int8), true,
+                        OnnxType.UINT8),
+                new Case("4-bit vectors of 2, ragged x12", 13, 8, spec(4, Granularity.groupedRagged(12)).withClusterDim(2),
+                        false, OnnxType.UINT8),
+                new Case("4-bit ragged x12, opset 21: UINT4", 21, 10, spec(4, Granularity.groupedRagged(12)), true,
+                        OnnxType.UINT4));
     }
 
     private static FileJobOptions job(PalettizationSpec spec, boolean fast) {
@@ -258,6 +269,23 @@ class OnnxPalettizerTest {
                 job(PalettizationSpec.defaults().withLutQuant(new LutQuantSpec(LutDType.FP8_E5M2, QScheme.SYMMETRIC)), true),
                 OnnxOutput.COMPRESSED, Progress.NONE));
         assertTrue(fp8.getMessage().contains("not supported for ONNX output"), fp8.getMessage());
+    }
+
+    /** The embedding's 50 rows: left dense by groups of 16, four LUTs (the last for 2 rows) with the opt-in. */
+    @Test
+    void aRaggedLastGroupPalettizesTheEmbedding() throws Exception {
+        Path in = TinyOnnx.mixed(13, 8).write(dir.resolve("in.onnx"));
+        List<TensorReport> plain = onnx.palettize(in, dir.resolve("plain.onnx"), job(spec(4, Granularity.grouped(0, 16)), true),
+                OnnxOutput.COMPRESSED, Progress.NONE);
+        assertFalse(plain.stream().filter(r -> r.name().equals("emb.weight")).findFirst().orElseThrow().palettized());
+        Path out = dir.resolve("ragged.onnx");
+        onnx.palettize(in, out, job(spec(4, Granularity.groupedRagged(16)), true), OnnxOutput.COMPRESSED, Progress.NONE);
+        try (OnnxModel m = OnnxModel.open(out)) {
+            PalettizedTensor emb = OnnxCompressedFormat.read(m).palettized().stream()
+                    .filter(w -> w.tensor().name().equals("emb.weight")).findFirst().orElseThrow().tensor();
+            assertEquals(4, emb.groups());
+            assertEquals(Granularity.groupedRagged(16), emb.spec().granularity());
+        }
     }
 
     @Test

@@ -98,7 +98,9 @@ class CompressedFormatTest {
                         DType.F32, new long[] {3, 5}, 5, 3e-4f, 0),
                 sample("six", base.withBits(6).withGranularity(Granularity.grouped(1, 2)), DType.F32,
                         new long[] {2, 5, 3, 3}, 3, 0, 0),
-                sample("eight", base.withBits(8).withClusterDim(4), DType.F32, new long[] {16, 8}, 1, 0, 0));
+                sample("eight", base.withBits(8).withClusterDim(4), DType.F32, new long[] {16, 8}, 1, 0, 0),
+                sample("ragged", base.withBits(3).withGranularity(Granularity.groupedRagged(4)).withPerChannelScale(true),
+                        DType.F16, new long[] {10, 3}, 3, 0, 0));
     }
 
     static void assertSameTensor(PalettizedTensor expected, PalettizedTensor actual) {
@@ -159,6 +161,24 @@ class CompressedFormatTest {
                             + "\"weighted_sse\":3.0000000000000004,\"signal_energy\":1234.5678901234567,\"count\":32}"),
                     f.metadata());
         }
+    }
+
+    /** The flag is stored only when set (files without it read as before) and must be a boolean on axis 0. */
+    @Test
+    void aRaggedLastGroupIsRecordedInTheGranularity() throws IOException {
+        PalettizedTensor t = samples().filter(s -> s.name().equals("ragged")).findFirst().orElseThrow();
+        Path out = dir.resolve("r.safetensors");
+        new CompressedWriter().addPalettized(t).write(out);
+        try (SafetensorsFile f = SafetensorsFile.open(out)) {
+            assertTrue(f.metadata().get("palettizer.tensor.ragged").contains("\"granularity\":{\"type\":"
+                    + "\"per_grouped_channel\",\"axis\":0,\"group_size\":4,\"ragged_last_group\":true}"),
+                    f.metadata().get("palettizer.tensor.ragged"));
+        }
+        String prefix = dir.resolve("bad.safetensors") + ": tensor 'ragged': metadata palettizer.tensor.ragged: ";
+        assertEquals(prefix + "ragged_last_group must be true or false, got 1",
+                corruptedJson(t, j -> j.replace("\"ragged_last_group\":true", "\"ragged_last_group\":1")).getMessage());
+        assertTrue(corruptedJson(t, j -> j.replace("\"axis\":0", "\"axis\":1")).getMessage()
+                .contains("a ragged last group is not supported along axis 1"));
     }
 
     @Test

@@ -11,7 +11,9 @@ record GridPoint(int bits, Layout layout, boolean fast) {
     enum Layout {
         PER_TENSOR("per-tensor", Granularity.perTensor()),
         PER_CHANNEL("per-channel", Granularity.perChannel(0)),
-        GROUPED_32("per-grouped-channel 32", Granularity.grouped(0, 32));
+        GROUPED_32("per-grouped-channel 32", Granularity.grouped(0, 32)),
+        /** Groups of 32 whose last one may be smaller: the 30522-row word embedding is palettized too. */
+        GROUPED_32_RAGGED("per-grouped-channel 32, ragged last group", Granularity.groupedRagged(32));
 
         private final String label;
         private final Granularity granularity;
@@ -46,7 +48,7 @@ record GridPoint(int bits, Layout layout, boolean fast) {
     static List<GridPoint> full() {
         List<GridPoint> out = new ArrayList<>();
         for (int bits : new int[] {8, 6, 4, 3, 2}) {
-            for (Layout layout : Layout.values()) {
+            for (Layout layout : List.of(Layout.PER_TENSOR, Layout.PER_CHANNEL, Layout.GROUPED_32)) {
                 out.add(new GridPoint(bits, layout, true));
                 out.add(new GridPoint(bits, layout, false));
             }
@@ -67,6 +69,11 @@ record GridPoint(int bits, Layout layout, boolean fast) {
     /** The average bit budgets for mixed bits (`--grid budget`), everything stored counted. */
     static List<Double> budgets() {
         return List.of(3.5, 4.0, 4.5, 5.0, 5.5);
+    }
+
+    /** 4-bit groups of 32, fast and exact, with the ragged last group: run without and with sensitivities. */
+    static List<GridPoint> ragged() {
+        return List.of(new GridPoint(4, Layout.GROUPED_32_RAGGED, true), new GridPoint(4, Layout.GROUPED_32_RAGGED, false));
     }
 
     /** A few fast points to try the harness in a minute. */

@@ -39,9 +39,10 @@ import picocli.CommandLine.Option;
 public final class QualityMain implements Callable<Integer> {
     @Option(names = "--grid", description = "full (bits {8,6,4,3,2} x 3 granularities x {fast, exact}), quick, or"
             + " calibrated (4-bit per-tensor and per-channel, fast and exact, without and with sensitivities from"
-            + " 'calibrate --builtin-texts'; written as minilm-calibrated.md and .json), or budget (mixed bits at"
-            + " average budgets 3.5, 4, 4.5, 5 and 5.5 bits per weight, fast, with those sensitivities; written as"
-            + " minilm-budget.md and .json) (default: ${DEFAULT-VALUE}).",
+            + " 'calibrate --builtin-texts'; written as minilm-calibrated.md and .json), ragged (4-bit groups of 32"
+            + " with a ragged last group, fast and exact, without and with those sensitivities; minilm-ragged.md), or"
+            + " budget (mixed bits at average budgets 3.5, 4, 4.5, 5 and 5.5 bits per weight, fast, with those"
+            + " sensitivities; minilm-budget-MEASURE.md) (default: ${DEFAULT-VALUE}).",
             defaultValue = "full")
     String grid;
 
@@ -101,12 +102,14 @@ public final class QualityMain implements Callable<Integer> {
         List<GridPoint> points = switch (grid) {
             case "full" -> GridPoint.full();
             case "quick" -> GridPoint.quick();
-            case "calibrated", "budget" -> grid.equals("budget") ? List.of() : GridPoint.calibrated();
+            case "calibrated" -> GridPoint.calibrated();
+            case "ragged" -> GridPoint.ragged();
+            case "budget" -> List.of();
             default -> throw new CommandLine.ParameterException(new CommandLine(this),
-                    "--grid must be full, quick, calibrated or budget");
+                    "--grid must be full, quick, calibrated, ragged or budget");
         };
         boolean budgeted = grid.equals("budget");
-        boolean calibrated = grid.equals("calibrated") || budgeted;
+        boolean calibrated = grid.equals("calibrated") || grid.equals("ragged") || budgeted;
         if (calibrated && sensitivities != null) {
             throw new CommandLine.ParameterException(new CommandLine(this),
                     "--grid " + grid + " computes its own sensitivities; drop --sensitivities");
@@ -151,8 +154,12 @@ public final class QualityMain implements Callable<Integer> {
                 }
             }
         }
-        String name = budgeted ? "minilm-budget-" + ErrorMeasure.parse(budgetError).label()
-                : calibrated ? "minilm-calibrated" : "minilm-quality";
+        String name = switch (grid) {
+            case "calibrated" -> "minilm-calibrated";
+            case "ragged" -> "minilm-ragged";
+            case "budget" -> "minilm-budget-" + ErrorMeasure.parse(budgetError).label();
+            default -> "minilm-quality";
+        };
         Report.write(out, name, header(sentences.size()), context(sentences.size()), rows, fp32Bytes);
         System.out.println("wrote " + out.resolve(name + ".md") + " and .json");
         return 0;

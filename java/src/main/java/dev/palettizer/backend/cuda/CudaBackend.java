@@ -630,11 +630,11 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public synchronized float[] reconstruct(GroupLayout layout, float[] lut, int lutSize, byte[] indices,
-                                            float[] channelScales) {
+    public synchronized void reconstruct(GroupLayout layout, float[] lut, int lutSize, byte[] indices,
+                                         float[] channelScales, float[] out) {
         enter();
         checkLut(layout, lut, lutSize);
-        float[] out = new float[Math.toIntExact(layout.elementCount())];
+        Backend.checkReconstructOutput(layout, out);
         CuBuffer lutBuffer = shared().upload(Slot.LUT, lut);
         CuBuffer scales = channelScales == null ? null : shared().upload(Slot.SCALES, channelScales);
         sync(shared());
@@ -662,7 +662,6 @@ public final class CudaBackend implements Backend {
                 LayoutWalk.scatter(lane.read(Slot.OUT, JAVA_FLOAT, c.count() * cd), layout, c, out);
             }
         });
-        return out;
     }
 
     // ---------------------------------------------------------------- tensors kept on the device

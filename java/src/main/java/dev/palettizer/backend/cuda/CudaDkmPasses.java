@@ -9,11 +9,11 @@ import dev.palettizer.backend.DkmKernelArgs;
 import dev.palettizer.backend.DkmLayout;
 import dev.palettizer.backend.DkmParams;
 import dev.palettizer.backend.DkmPasses;
+import dev.palettizer.backend.DeviceDkmPasses;
 import dev.palettizer.backend.DkmTransfers;
 import dev.palettizer.backend.JavaDkmPasses;
 import dev.palettizer.backend.cuda.Lane.Slot;
 import java.lang.foreign.MemorySegment;
-import java.util.function.IntConsumer;
 
 /**
  * {@link DkmPasses} on a CUDA device: the same kernels as {@code OpenClDkmPasses} (kernels/common/dkm_core.h,
@@ -25,20 +25,17 @@ import java.util.function.IntConsumer;
  *
  * <p>Calls are serialised on one stream; each makes the context current in its thread. Closing twice is harmless.
  */
-public final class CudaDkmPasses implements DkmPasses, AutoCloseable {
+public final class CudaDkmPasses extends DeviceDkmPasses<Slot> {
     private static final int BLOCK = CudaBackend.BLOCK;
 
     private final CuContext cu;
     private final CuDkmKernels kernels;
     private final Lane lane;
-    private final JavaDkmPasses hostPasses;
     /** Pinned stagings that chunks of per-element arrays alternate between. */
     private static final Slot[] STAGES = {Slot.DKM_STAGE_A, Slot.DKM_STAGE_B};
 
-    private final DkmTransfers<Slot> transfers;
     /** Which of {@link #STAGES} the next chunk uses. */
     private int turn;
-    private boolean closed;
 
     /** @param hostThreads threads of the host-side passes ({@link #assign}, {@link #firstNonFinite}) */
     CudaDkmPasses(int ordinal, int hostThreads) {
@@ -47,27 +44,25 @@ public final class CudaDkmPasses implements DkmPasses, AutoCloseable {
 
     /** @param chunk elements per staged chunk of per-element arrays (small in tests, to cross chunk boundaries) */
     CudaDkmPasses(int ordinal, int hostThreads, long chunk) {
-        this.cu = new CuContext(ordinal);
+        super("CUDA", Slot.class, hostThreads, chunk);
+        CuContext context = null;
         CuDkmKernels k = null;
         try {
+            context = new CuContext(ordinal);
             k = CuDkmKernels.load(Fatbin.bytes());
             this.lane = new Lane(0);
         } catch (RuntimeException e) {
             if (k != null) {
                 k.close();
             }
-            cu.close();
+            if (context != null) {
+                context.close();
+            }
+            hostPasses.close();
             throw e;
         }
+        this.cu = context;
         this.kernels = k;
-        this.hostPasses = new JavaDkmPasses(hostThreads);
-        this.transfers = new DkmTransfers<>(Slot.class, hostPasses::forEachBlock, chunk);
-    }
-
-    private void open() {
-        if (closed) {
-            throw new IllegalStateException("CUDA DKM passes used after close");
-        }
     }
 
     private void enter() {
@@ -301,7 +296,8 @@ public final class CudaDkmPasses implements DkmPasses, AutoCloseable {
         }
     }
 
-    private void gather(DkmData w, DkmData g, DkmData out, DkmLayout l, ValueKeys keys, float[] a, float[] b) {
+    @Override
+    protected void gather(DkmData w, DkmData g, DkmData out, DkmLayout l, ValueKeys keys, float[] a, float[] b) {
         DkmKernelArgs.requireScalar(l);
         enter();
         CuBuffer outBuf = lane.device(Slot.DKM_OUT, 4 * l.elements());
@@ -312,61 +308,9 @@ public final class CudaDkmPasses implements DkmPasses, AutoCloseable {
         download(outBuf, out, l.elements());
     }
 
-    @Override
-    public synchronized void gatherByValue(DkmData w, DkmData out, DkmLayout l, ValueKeys keys, float[] table) {
-        gather(w, null, out, l, keys, table, null);
-    }
 
     @Override
-    public synchronized void gatherGradientByValue(DkmData w, DkmData g, DkmData gradIn, DkmLayout l, ValueKeys keys,
-                                                   float[] a, float[] b) {
-        gather(w, g, gradIn, l, keys, a, b);
-    }
-
-    // ---------------------------------------------------------------- steps
-
-    @Override
-    public synchronized void beginStep(DkmData w, DkmData g) {
-        open();
-        transfers.beginStep(w, g);
-    }
-
-    @Override
-    public synchronized void endStep() {
-        transfers.endStep();
-    }
-
-    /** Bytes of per-element data (weights, gradients, outputs to update) copied to the device so far (for measuring transfers). */
-    public synchronized long bytesUploaded() {
-        return transfers.bytesUploaded();
-    }
-
-    // ---------------------------------------------------------------- host-side
-
-    @Override
-    public void assign(DkmData w, DkmLayout l, DkmParams p, double[] c, IndexSink indices) {
-        hostPasses.assign(w, l, p, c, indices);
-    }
-
-    @Override
-    public long firstNonFinite(DkmData data) {
-        return hostPasses.firstNonFinite(data);
-    }
-
-    /** The engine's per-value table algebra runs on the host threads, as with the Java passes. */
-    @Override
-    public void forEachBlock(int count, IntConsumer task) {
-        hostPasses.forEachBlock(count, task);
-    }
-
-    @Override
-    public synchronized void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
-        endStep();
-        hostPasses.close();
+    protected void closeDevice() {
         try {
             cu.makeCurrent();
             lane.idle();

@@ -388,14 +388,14 @@ public final class OpenClBackend implements Backend {
     }
 
     @Override
-    public synchronized float[] reconstruct(GroupLayout layout, float[] lut, int lutSize, byte[] indices,
-                                            float[] channelScales) {
+    public synchronized void reconstruct(GroupLayout layout, float[] lut, int lutSize, byte[] indices,
+                                         float[] channelScales, float[] out) {
         open();
         if (lut.length != layout.groups() * lutSize * layout.clusterDim()) {
             throw new IllegalArgumentException("LUT holds " + lut.length + " floats, layout needs "
                     + layout.groups() * lutSize * layout.clusterDim());
         }
-        float[] out = new float[Math.toIntExact(layout.elementCount())];
+        Backend.checkReconstructOutput(layout, out);
         ClBuffer lutBuffer = io.floats(Slot.LUT, lut);
         ClBuffer scales = channelScales == null ? null : io.floats(Slot.SCALES, channelScales);
         for (Chunk c : LayoutWalk.chunks(0, layout.vectorCount(), budget / (4L * layout.clusterDim() + 1))) {
@@ -406,7 +406,6 @@ public final class OpenClBackend implements Backend {
             cl.launch(kernels.reconstruct(), blocks(c.count(), wg), wg);
             io.scatter(dense, layout, c, out);
         }
-        return out;
     }
 
     @Override

@@ -11,11 +11,11 @@ import dev.palettizer.backend.DkmKernelArgs;
 import dev.palettizer.backend.DkmLayout;
 import dev.palettizer.backend.DkmParams;
 import dev.palettizer.backend.DkmPasses;
+import dev.palettizer.backend.DeviceDkmPasses;
 import dev.palettizer.backend.DkmTransfers;
 import dev.palettizer.backend.JavaDkmPasses;
 import dev.palettizer.backend.opencl.BufferPool.Slot;
 import java.lang.foreign.MemorySegment;
-import java.util.function.IntConsumer;
 
 /**
  * {@link DkmPasses} on an OpenCL device: the kernels of kernels/common/dkm_core.h (see its header for the
@@ -31,14 +31,11 @@ import java.util.function.IntConsumer;
  *
  * <p>Calls are serialised (one in-order queue). Closing twice is harmless.
  */
-public final class OpenClDkmPasses implements DkmPasses, AutoCloseable {
+public final class OpenClDkmPasses extends DeviceDkmPasses<Slot> {
     private final ClContext cl;
     private final BufferPool pool;
     private final DkmKernels kernels;
-    private final JavaDkmPasses hostPasses;
     private final int wg;
-    private final DkmTransfers<Slot> transfers;
-    private boolean closed;
 
     /** @param hostThreads threads of the host-side passes ({@link #assign}, {@link #firstNonFinite}) */
     OpenClDkmPasses(OpenClDevice device, int hostThreads) {
@@ -47,6 +44,7 @@ public final class OpenClDkmPasses implements DkmPasses, AutoCloseable {
 
     /** @param chunk elements per staged chunk of per-element arrays (small in tests, to cross chunk boundaries) */
     OpenClDkmPasses(OpenClDevice device, int hostThreads, long chunk) {
+        super("OpenCL", Slot.class, hostThreads, chunk);
         this.wg = (int) Math.min(OpenClBackend.PREFERRED_GROUP_SIZE, Long.highestOneBit(device.maxWorkGroupSize()));
         this.cl = new ClContext(device);
         try {
@@ -54,15 +52,8 @@ public final class OpenClDkmPasses implements DkmPasses, AutoCloseable {
             this.kernels = DkmKernels.build(cl, wg);
         } catch (RuntimeException e) {
             cl.close();
+            hostPasses.close();
             throw e;
-        }
-        this.hostPasses = new JavaDkmPasses(hostThreads);
-        this.transfers = new DkmTransfers<>(Slot.class, hostPasses::forEachBlock, chunk);
-    }
-
-    private void open() {
-        if (closed) {
-            throw new IllegalStateException("OpenCL DKM passes used after close");
         }
     }
 
@@ -289,7 +280,8 @@ public final class OpenClDkmPasses implements DkmPasses, AutoCloseable {
         }
     }
 
-    private void gather(DkmData w, DkmData g, DkmData out, DkmLayout l, ValueKeys keys, float[] a, float[] b) {
+    @Override
+    protected void gather(DkmData w, DkmData g, DkmData out, DkmLayout l, ValueKeys keys, float[] a, float[] b) {
         DkmKernelArgs.requireScalar(l);
         ClBuffer outBuf = pool.device(Slot.DKM_OUT, 4 * l.elements());
         kernels.gather().args(DkmKernelArgs.layout(l), upload(Slot.DKM_W, w, l.elements()),
@@ -299,63 +291,9 @@ public final class OpenClDkmPasses implements DkmPasses, AutoCloseable {
         download(outBuf, out, l.elements());
     }
 
-    @Override
-    public synchronized void gatherByValue(DkmData w, DkmData out, DkmLayout l, ValueKeys keys, float[] table) {
-        open();
-        gather(w, null, out, l, keys, table, null);
-    }
 
     @Override
-    public synchronized void gatherGradientByValue(DkmData w, DkmData g, DkmData gradIn, DkmLayout l, ValueKeys keys,
-                                                   float[] a, float[] b) {
-        open();
-        gather(w, g, gradIn, l, keys, a, b);
-    }
-
-    // ---------------------------------------------------------------- steps
-
-    @Override
-    public synchronized void beginStep(DkmData w, DkmData g) {
-        open();
-        transfers.beginStep(w, g);
-    }
-
-    @Override
-    public synchronized void endStep() {
-        transfers.endStep();
-    }
-
-    /** Bytes of per-element data (weights, gradients, outputs to update) copied to the device so far (for measuring transfers). */
-    public synchronized long bytesUploaded() {
-        return transfers.bytesUploaded();
-    }
-
-    // ---------------------------------------------------------------- host-side
-
-    @Override
-    public void assign(DkmData w, DkmLayout l, DkmParams p, double[] c, IndexSink indices) {
-        hostPasses.assign(w, l, p, c, indices);
-    }
-
-    @Override
-    public long firstNonFinite(DkmData data) {
-        return hostPasses.firstNonFinite(data);
-    }
-
-    /** The engine's per-value table algebra runs on the host threads, as with the Java passes. */
-    @Override
-    public void forEachBlock(int count, IntConsumer task) {
-        hostPasses.forEachBlock(count, task);
-    }
-
-    @Override
-    public synchronized void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
-        endStep();
-        hostPasses.close();
+    protected void closeDevice() {
         kernels.close();
         pool.close();
         cl.close();

@@ -158,6 +158,11 @@ public record DKMPalettizerConfig(
             }
             return byThreshold(at, list, site, elements, seed);
         }
+        if (globalConfig == null) {
+            // Absent or null alike: a rule-only document has no global config, so do not quote one.
+            return new DkmResolution.Leave("no module_name_configs or module_type_configs rule matches module '"
+                    + site.moduleName() + "' (type " + site.moduleType() + "), and there is no global_config");
+        }
         return decide(ConfigPath.of("global_config"), globalConfig, site, elements, seed);
     }
 

@@ -43,6 +43,9 @@ class DKMPalettizerConfigTest {
         return p;
     }
 
+    private static final String NO_RULE_FOR_FC = "no module_name_configs or module_type_configs rule matches module 'fc'"
+            + " (type Linear), and there is no global_config";
+
     private static void leftAlone(DKMPalettizerConfig c, WeightSite site, String rule) {
         DkmResolution r = c.resolve(site, 7);
         assertInstanceOf(DkmResolution.Leave.class, r, r.rule());
@@ -91,7 +94,7 @@ class DKMPalettizerConfigTest {
     void theSeedsExampleLeavesOtherTypesAloneForItHasRulesAndNoGlobalConfig() {
         DKMPalettizerConfig c = DkmConfigFiles.parse(SEED_EXAMPLE, ConfigFiles.Format.YAML, "seed.yaml");
         assertNull(c.globalConfig());
-        leftAlone(c, linear("fc", 100, 100), "global_config: null");
+        leftAlone(c, linear("fc", 100, 100), NO_RULE_FOR_FC);
     }
 
     @Test
@@ -188,7 +191,7 @@ class DKMPalettizerConfigTest {
         leftAlone(c, linear("lm_head", 64, 64), "module_name_configs.lm_head: null");
         leftAlone(c, conv("features.0", 4096), "module_type_configs.Conv2d: null");
         palettized(c, linear("fc", 64, 64), "global_config");
-        leftAlone(c.setGlobal(null), linear("fc", 64, 64), "global_config: null");
+        leftAlone(c.setGlobal(null), linear("fc", 64, 64), NO_RULE_FOR_FC);
         DKMPalettizerConfig named = c.setModuleName("features\\.0", D);
         palettized(named, conv("features.0", 4096), "module_name_configs.\"features\\\\.0\"");
     }

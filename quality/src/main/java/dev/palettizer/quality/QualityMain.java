@@ -11,6 +11,7 @@ import dev.palettizer.engine.FileJobOptions;
 import dev.palettizer.engine.OnnxOutput;
 import dev.palettizer.engine.Progress;
 import dev.palettizer.engine.TensorReport;
+import dev.palettizer.spec.Granularity;
 import dev.palettizer.spec.PalettizationSpec;
 import dev.palettizer.spec.SpecResolver;
 import java.io.IOException;
@@ -53,6 +54,14 @@ public final class QualityMain implements Callable<Integer> {
     @Option(names = "--budget-error", description = "--grid budget: what the budget minimises, output or relative"
             + " (see palettize --budget-error) (default: ${DEFAULT-VALUE}).", defaultValue = "relative")
     String budgetError;
+
+    @Option(names = "--budget-ragged", description = "--grid budget: rules that allow a ragged last group, so the"
+            + " budget's groups of 32 reach the word embedding (30522 rows).")
+    boolean budgetRagged;
+
+    @Option(names = "--budgets", split = ",", description = "--grid budget: the budgets to run (default: 3.5, 4, 4.5,"
+            + " 5, 5.5).")
+    List<Double> budgets;
 
     @Option(names = "--work", description = "Folder for the extracted and palettized models (default: ${DEFAULT-VALUE};"
             + " relative paths start in quality/ when run through Maven or ./palettizer).", defaultValue = "target/quality-work")
@@ -147,7 +156,7 @@ public final class QualityMain implements Callable<Integer> {
                 }
             }
             if (budgeted) {
-                for (double bits : GridPoint.budgets()) {
+                for (double bits : budgets == null ? GridPoint.budgets() : budgets) {
                     rows.add(runBudget(p, fp32, new BitBudget(bits, ErrorMeasure.parse(budgetError)), calibration,
                             calibrationSeconds, reference, sentences));
                     print(rows.getLast());
@@ -157,7 +166,7 @@ public final class QualityMain implements Callable<Integer> {
         String name = switch (grid) {
             case "calibrated" -> "minilm-calibrated";
             case "ragged" -> "minilm-ragged";
-            case "budget" -> "minilm-budget-" + ErrorMeasure.parse(budgetError).label();
+            case "budget" -> "minilm-budget-" + ErrorMeasure.parse(budgetError).label() + (budgetRagged ? "-ragged" : "");
             default -> "minilm-quality";
         };
         Report.write(out, name, header(sentences.size()), context(sentences.size()), rows, fp32Bytes);
@@ -202,7 +211,9 @@ public final class QualityMain implements Callable<Integer> {
     private Row runBudget(Palettizer p, MiniLm fp32, BitBudget budget, Path weights, double calibrationSeconds,
                           float[][] reference, List<String> sentences) throws Exception {
         Path file = work.resolve("minilm-budget-" + budget.targetBits() + ".onnx");
-        SpecResolver rules = SpecResolver.uniform(PalettizationSpec.defaults(), true, 4);
+        PalettizationSpec base = budgetRagged
+                ? PalettizationSpec.defaults().withGranularity(Granularity.groupedRagged(32)) : PalettizationSpec.defaults();
+        SpecResolver rules = SpecResolver.uniform(base, true, 4);
         FileJobOptions job = new FileJobOptions(rules, FileJobOptions.DEFAULT_WEIGHT_THRESHOLD, false, weights);
         long started = System.nanoTime();
         MixedBitsPalettizer.Result r = p.palettizeWithin(fp32.model(), file, job, budget, OnnxOutput.COMPRESSED,
@@ -217,7 +228,7 @@ public final class QualityMain implements Callable<Integer> {
                             + " optimum; curves %.1f s", mix, b.predictedError(), b.achievedError(),
                     b.plan().allocation().gap(), b.plan().curveSeconds());
             return new Row("palettized, mixed bits", "<= " + budget.targetBits(), "budget",
-                    "fast, calibrated, " + budget.measure().label() + " error",
+                    "fast, calibrated, " + budget.measure().label() + " error" + (budgetRagged ? ", ragged" : ""),
                     Files.size(file), bitsPerWeight(r.tensors(), Files.size(file)), seconds, calibrationSeconds,
                     Agreement.of(reference, embeddings), note);
         } finally {

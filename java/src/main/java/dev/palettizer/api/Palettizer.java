@@ -3,6 +3,8 @@ package dev.palettizer.api;
 import dev.palettizer.backend.Backend;
 import dev.palettizer.backend.BackendChoice;
 import dev.palettizer.backend.BackendRegistry;
+import dev.palettizer.budget.BitBudget;
+import dev.palettizer.budget.MixedBitsPalettizer;
 import dev.palettizer.engine.EngineOptions;
 import dev.palettizer.engine.FileJobOptions;
 import dev.palettizer.engine.FolderPalettizer;
@@ -48,6 +50,7 @@ public final class Palettizer implements AutoCloseable {
     private final ModelPalettizer models;
     private final OnnxPalettizer onnx;
     private final FolderPalettizer folders;
+    private final MixedBitsPalettizer mixed;
 
     private Palettizer(int workers, String backendName, String device, EngineOptions options) {
         BackendRegistry registry = BackendRegistry.discover();
@@ -63,6 +66,7 @@ public final class Palettizer implements AutoCloseable {
         this.models = new ModelPalettizer(backend, options, pool);
         this.onnx = new OnnxPalettizer(models, pool);
         this.folders = new FolderPalettizer(models, pool);
+        this.mixed = new MixedBitsPalettizer(models, onnx);
     }
 
     public static Builder builder() {
@@ -174,6 +178,25 @@ public final class Palettizer implements AutoCloseable {
     public List<TensorReport> palettizeOnnx(Path in, Path out, FileJobOptions job, OnnxOutput output, Progress progress)
             throws IOException {
         return onnx.palettize(in, out, job, output, progress);
+    }
+
+    /**
+     * Palettizes a safetensors file ({@code .onnx}: an ONNX model, into {@code output}) within an average
+     * bit budget: {@code job}'s rules choose the tensors and the rest of their spec, the budget each one's
+     * bits and granularity, minimising the predicted error (see {@code dev.palettizer.budget}).
+     *
+     * @param curves told about the candidates' clustering before the run; {@code progress}, about the run
+     */
+    public MixedBitsPalettizer.Result palettizeWithin(Path in, Path out, FileJobOptions job, BitBudget budget,
+                                                      OnnxOutput output, Progress curves, Progress progress)
+            throws IOException {
+        if (CheckpointFolder.isFolder(in)) {
+            throw new SpecException(in + ": a bit budget is not supported for checkpoint folders; palettize the"
+                    + " folder with one spec or a config, or give the budget one safetensors file");
+        }
+        return OnnxModel.hasOnnxName(in)
+                ? mixed.palettizeOnnx(in, out, job, budget, output, curves, progress)
+                : mixed.palettizeFile(in, out, job, budget, curves, progress);
     }
 
     /** Rebuilds a dense ONNX model from a compressed one. */

@@ -1,6 +1,16 @@
 package dev.palettizer.cli;
 
 import dev.palettizer.api.Palettizer;
+import dev.palettizer.budget.BitBudget;
+import dev.palettizer.budget.BudgetReport;
+import dev.palettizer.budget.ErrorMeasure;
+import dev.palettizer.budget.MixedBitsPalettizer;
+import dev.palettizer.config.ConfigFiles;
+import dev.palettizer.engine.Progress;
+import dev.palettizer.spec.SpecException;
+import java.io.IOException;
+import java.util.Locale;
+import java.util.OptionalDouble;
 import dev.palettizer.engine.FileJobOptions;
 import dev.palettizer.engine.OnnxOutput;
 import dev.palettizer.engine.TensorReport;
@@ -47,6 +57,23 @@ final class PalettizeCommand implements Callable<Integer> {
     @Option(names = "--report", description = "Write the per-tensor report as JSON to this file.")
     Path report;
 
+    @Option(names = "--target-bits", paramLabel = "B", description = "Average bits per palettized weight, everything"
+            + " stored, a number in [1, 8]: chooses each tensor's bits (1, 2, 3, 4, 6, 8) and granularity (per tensor,"
+            + " per 32 output channels, per channel) to minimise the predicted error (weighted by --sensitivities when"
+            + " given); the flags, --config or --preset still choose the tensors and the rest of the spec. Overrides a"
+            + " config's target_bits. Not with --bits, --granularity, --group-size, --axis, nor a folder.")
+    Double targetBits;
+
+    @Option(names = "--budget-error", paramLabel = "MEASURE", description = "With a budget: what it minimises, output"
+            + " (each tensor's weighted SSE in the sensitivities' units, else its SSE) or relative (that divided by the"
+            + " tensor's own weighted energy: each layer's noise-to-signal ratio; measured better on MiniLM)"
+            + " (default: ${DEFAULT-VALUE}).",
+            defaultValue = "relative")
+    String budgetError;
+
+    /** The spec flags a budget decides itself. */
+    private static final List<String> BUDGET_DECIDES = List.of("--bits", "--granularity", "--group-size", "--axis");
+
     @Mixin
     ShardOptions shards;
 
@@ -61,28 +88,82 @@ final class PalettizeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         checkPaths();
         SpecResolver resolver = config.resolver(spec);
+        BitBudget budget = budget();
         FileJobOptions job = spec.job(resolver, sensitivities);
         Map<String, WeightSite> sites = InputChecks.check(in, job, System.err);
         spec.noteImpliedModes(System.err);
         long started = System.nanoTime();
         List<TensorReport> reports;
+        BudgetReport budgeted = null;
         try (Palettizer p = run.palettizer(spec.engineOptions()); ConsoleProgress progress = run.progress()) {
             RunOptions.announce(p);
             boolean folder = ModelFiles.isFolder(in);
             long maxShardBytes = shards.maxShardBytes(in, folder);
-            reports = folder
-                    ? p.palettizeFolder(in, out, job, maxShardBytes, progress)
-                    : ModelFiles.isOnnx(in)
-                    ? p.palettizeOnnx(in, ModelFiles.onnxOutput(in, out), job, OnnxOutput.parse(onnxOutput), progress)
-                    : p.palettizeFile(in, out, job, progress);
+            Path target = ModelFiles.isOnnx(in) ? ModelFiles.onnxOutput(in, out) : out;
+            if (budget != null) {
+                MixedBitsPalettizer.Result r = p.palettizeWithin(in, target, job, budget, OnnxOutput.parse(onnxOutput),
+                        run.quiet ? Progress.NONE : new CurveLines(), progress);
+                reports = r.tensors();
+                budgeted = r.budget();
+                job = budgeted.plan().apply(job);
+            } else {
+                reports = folder
+                        ? p.palettizeFolder(in, out, job, maxShardBytes, progress)
+                        : ModelFiles.isOnnx(in)
+                        ? p.palettizeOnnx(in, target, job, OnnxOutput.parse(onnxOutput), progress)
+                        : p.palettizeFile(in, out, job, progress);
+            }
         }
         double seconds = (System.nanoTime() - started) / 1e9;
         ReportTable.print(reports, seconds, System.out);
+        if (budgeted != null) {
+            ReportTable.printBudget(budgeted, System.out);
+        }
         RunWarnings.print(reports, System.err);
         if (report != null) {
-            ReportJson.write(report, new ReportJson.Run(in, out, config.describe(spec), seconds), reports, job, sites);
+            ReportJson.write(report, new ReportJson.Run(in, out, config.describe(spec), seconds), reports, job, sites,
+                    budgeted);
         }
         return 0;
+    }
+
+    /**
+     * The flag's budget, else the config's {@code target_bits}, else none. A flag out of range is a usage
+     * error; a config's names the file and key.
+     */
+    private BitBudget budget() throws IOException {
+        if (targetBits != null) {
+            return new BitBudget(targetBits, ErrorMeasure.parse(budgetError)); // checked in checkPaths
+        }
+        if (config.config == null) {
+            return null;
+        }
+        OptionalDouble bits = ConfigFiles.targetBits(config.config);
+        if (bits.isEmpty()) {
+            return null;
+        }
+        try {
+            return new BitBudget(bits.getAsDouble(), ErrorMeasure.parse(budgetError));
+        } catch (SpecException e) {
+            throw new SpecException(config.config + ": target_bits: " + e.getMessage());
+        }
+    }
+
+    /** One stderr line per tensor whose candidates are priced, before the run's own progress. */
+    private static final class CurveLines implements Progress {
+        private long total;
+        private long done;
+
+        @Override
+        public synchronized void start(long totalElements) {
+            total = Math.max(1, totalElements);
+        }
+
+        @Override
+        public synchronized void done(String tensor, long elements) {
+            done += elements;
+            System.err.printf(Locale.ROOT, "palettizer: budget curves %5.1f %% %s%n", 100.0 * done / total, tensor);
+        }
     }
 
     /** Before any work: flags that do not apply to these files (exit 2), then what cannot be read or written. */
@@ -95,6 +176,29 @@ final class PalettizeCommand implements Callable<Integer> {
         if (!onnxIn && ModelFiles.isOnnx(out)) {
             throw new ParameterException(command.commandLine(), in + " is written as safetensors, so the output must not"
                     + " be named .onnx, got " + out + "; use a .safetensors name");
+        }
+        if (targetBits != null) {
+            List<String> decided = BUDGET_DECIDES.stream()
+                    .filter(command.commandLine().getParseResult()::hasMatchedOption).toList();
+            if (!decided.isEmpty()) {
+                throw new ParameterException(command.commandLine(), String.join(", ", decided) + " cannot be combined"
+                        + " with --target-bits: the budget chooses each tensor's bits and granularity; drop "
+                        + String.join(", ", decided));
+            }
+            if (ModelFiles.isFolder(in)) {
+                throw new ParameterException(command.commandLine(), "--target-bits is not supported for checkpoint"
+                        + " folders; give it one safetensors or ONNX file");
+            }
+            try {
+                new BitBudget(targetBits);
+            } catch (SpecException e) {
+                throw new ParameterException(command.commandLine(), "--target-bits: " + e.getMessage());
+            }
+        }
+        try {
+            ErrorMeasure.parse(budgetError);
+        } catch (SpecException e) {
+            throw new ParameterException(command.commandLine(), "--budget-error: " + e.getMessage());
         }
         Preflight.readable(in, "input");
         if (sensitivities != null) {

@@ -2,6 +2,10 @@ package dev.palettizer.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.palettizer.budget.Allocator;
+import dev.palettizer.budget.BudgetPlan;
+import dev.palettizer.budget.BudgetReport;
+import dev.palettizer.budget.TensorChoice;
 import dev.palettizer.engine.FileJobOptions;
 import dev.palettizer.engine.TensorReport;
 import dev.palettizer.model.WeightSite;
@@ -26,8 +30,9 @@ final class ReportJson {
 
     record Run(Path input, Path output, String specSource, double seconds) {}
 
-    static void write(Path report, Run run, List<TensorReport> reports, FileJobOptions job, Map<String, WeightSite> sites)
-            throws IOException {
+    /** {@code budget}: a budgeted run's choices and errors (a {@code budget} object), or null. */
+    static void write(Path report, Run run, List<TensorReport> reports, FileJobOptions job, Map<String, WeightSite> sites,
+                      BudgetReport budget) throws IOException {
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("input", run.input().toString());
         doc.put("output", run.output().toString());
@@ -35,6 +40,9 @@ final class ReportJson {
         doc.put("seconds", run.seconds());
         doc.put("tensors", reports.stream().map(r -> row(r, job, sites.get(r.name()))).toList());
         doc.put("totals", totals(reports));
+        if (budget != null) {
+            doc.put("budget", budget(budget));
+        }
         Path tmp = Files.createTempFile(report.toAbsolutePath().getParent(), "." + report.getFileName(), ".tmp");
         try {
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(tmp.toFile(), doc);
@@ -75,6 +83,49 @@ final class ReportJson {
         m.put("seconds", r.seconds());
         m.put("warning", r.warning());
         return m;
+    }
+
+    private static Map<String, Object> budget(BudgetReport b) {
+        BudgetPlan plan = b.plan();
+        Allocator.Allocation a = plan.allocation();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("target_bits", plan.budget().targetBits());
+        m.put("palettized_weights", plan.weights());
+        m.put("planned_bits_per_weight", plan.plannedBits());
+        m.put("file_bits_per_weight", orNull(b.fileBits()));
+        m.put("overhead_bytes", plan.overheadBytes());
+        m.put("candidate_bytes_budget", plan.candidateBytes());
+        m.put("candidate_bytes", a.bytes());
+        m.put("predicted_error", a.error());
+        m.put("achieved_error", orNull(b.achievedError()));
+        m.put("lower_bound", a.lowerBound());
+        m.put("gap", a.gap());
+        boolean weighted = plan.choices().stream().anyMatch(TensorChoice::weighted);
+        m.put("error_measure", plan.budget().measure().label());
+        m.put("error_units", switch (plan.budget().measure()) {
+            case OUTPUT -> weighted ? "weighted SSE, raw sensitivity units" : "SSE";
+            case RELATIVE -> weighted ? "weighted SSE / weighted signal energy, per tensor" : "SSE / signal energy, per tensor";
+        });
+        m.put("curve_seconds", plan.curveSeconds());
+        Map<String, TensorChoice> choices = plan.byName();
+        m.put("tensors", b.rows().stream().map(r -> {
+            Map<String, Object> t = new LinkedHashMap<>();
+            t.put("name", r.name());
+            t.put("candidates", choices.get(r.name()).candidates());
+            t.put("hull_points", choices.get(r.name()).hullPoints());
+            t.put("n_bits", r.bits());
+            t.put("granularity", r.granularity());
+            t.put("bytes", r.bytes());
+            t.put("bits_per_weight", r.bitsPerWeight());
+            t.put("predicted_error", r.predictedError());
+            t.put("achieved_error", orNull(r.achievedError()));
+            return t;
+        }).toList());
+        return m;
+    }
+
+    private static Object orNull(double v) {
+        return Double.isFinite(v) ? v : null;
     }
 
     private static Map<String, Object> totals(List<TensorReport> reports) {

@@ -4,6 +4,7 @@ import dev.palettizer.spec.SpecException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.OptionalDouble;
 import java.util.Locale;
 
 /**
@@ -49,6 +50,15 @@ public final class ConfigFiles {
     /** Parses a document; {@code source} names it in error messages. */
     public static KMeansPalettizerConfig parse(String text, Format format, String source) {
         return new ConfigReader(source).document(Documents.parse(text, format, source));
+    }
+
+    /**
+     * The file's top-level {@code target_bits} (an average bit budget for {@code palettize}, next to the rules
+     * {@link #load} reads), or empty; saving a config does not write it.
+     */
+    public static OptionalDouble targetBits(Path file) throws IOException {
+        String source = file.toString();
+        return new ConfigReader(source).targetBits(Documents.parse(Files.readString(file), Format.of(file), source));
     }
 
     /** Writes the config to a temporary file next to {@code file}, then renames it into place. */

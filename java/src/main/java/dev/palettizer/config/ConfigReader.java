@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.OptionalDouble;
 
 /**
  * Turns a parsed YAML or JSON document into a config, strictly: unknown keys, wrong types and bad
@@ -19,6 +20,8 @@ import java.util.Map;
 final class ConfigReader {
     static final String CONFIG_KEY = "kmeans_palettization_config";
     static final String SPEC_KEY = "palettization_spec";
+    /** Top-level key next to {@link #CONFIG_KEY}: an average bit budget for {@code palettize} (not part of the rules). */
+    static final String TARGET_BITS_KEY = "target_bits";
 
     static final List<String> CONFIG_FIELDS = List.of("global_config", "module_type_configs", "module_name_configs");
     static final List<String> MODULE_FIELDS = List.of("op_state_spec", "op_type_config", "op_name_config",
@@ -43,7 +46,15 @@ final class ConfigReader {
     }
 
     KMeansPalettizerConfig document(JsonNode root) {
-        return config(doc.root(root));
+        return config(doc.root(root, List.of(TARGET_BITS_KEY)));
+    }
+
+    /** The document's {@code target_bits}, a number (its range is the budget's to check), or empty. */
+    OptionalDouble targetBits(JsonNode root) {
+        doc.root(root, List.of(TARGET_BITS_KEY));
+        JsonNode node = root.get(TARGET_BITS_KEY);
+        return node == null ? OptionalDouble.empty()
+                : OptionalDouble.of(doc.number(node, ConfigPath.ROOT.resolve(TARGET_BITS_KEY)));
     }
 
     private KMeansPalettizerConfig config(JsonNode node) {

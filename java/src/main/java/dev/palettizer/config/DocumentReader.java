@@ -33,12 +33,19 @@ public final class DocumentReader {
 
     /** The value under the root key, which must be the document's only key. */
     public JsonNode root(JsonNode document) {
+        return root(document, List.of());
+    }
+
+    /** The value under the root key, which must be there, next to none but the {@code optional} top-level keys. */
+    public JsonNode root(JsonNode document, List<String> optional) {
         if (document == null || document.isMissingNode() || document.isNull()) {
             throw new SpecException(source + ": the document is empty; expected the key " + rootKey);
         }
         List<String> keys = document.isObject() ? names(document) : List.of();
-        if (!keys.equals(List.of(rootKey))) {
-            throw new SpecException(source + ": expected a mapping with the single key " + rootKey + ", got "
+        if (!keys.contains(rootKey) || !optional.containsAll(keys.stream().filter(k -> !k.equals(rootKey)).toList())) {
+            throw new SpecException(source + ": expected a mapping with the "
+                    + (optional.isEmpty() ? "single key " + rootKey : "key " + rootKey + " and optionally " + optional)
+                    + ", got "
                     + (document.isObject() ? "the keys " + keys : describe(document)));
         }
         return document.get(rootKey);

@@ -58,6 +58,34 @@ public final class ModelPalettizer {
         }
     }
 
+    /**
+     * The tensors a job would palettize, as jobs (the resolver's spec and mode, sensitivities raw: not
+     * normalised), with the input's size and the bytes of all its tensors' data: what a planner that
+     * prices other specs before the run needs (dev.palettizer.budget).
+     */
+    public record PlannedJobs(List<TensorJob> jobs, long fileBytes, long payloadBytes) {
+        public PlannedJobs {
+            jobs = List.copyOf(jobs);
+        }
+    }
+
+    /** Hands {@code use} the {@link PlannedJobs} of {@code in} while its files are open. */
+    public <T> T withPlannedJobs(Path in, FileJobOptions job, Function<PlannedJobs, T> use) throws IOException {
+        try (SafetensorsFile model = SafetensorsFile.open(in);
+             SafetensorsFile sens = job.sensitivities() == null ? null : SafetensorsFile.open(job.sensitivities())) {
+            Map<String, WeightSite> sites = SafetensorsSites.of(model.tensors());
+            List<TensorJob> jobs = model.tensors().stream()
+                    .map(e -> plan(e, sites.get(e.name()), job, sens == null ? null : sens::tensor))
+                    .filter(Plan::palettize)
+                    .map(p -> new TensorJob(new TensorInput(p.entry().name(), p.entry().dtype(), p.entry().shape(),
+                            p.entry().floats(), p.sensitivities()), p.decision().spec(),
+                            new ClusterMode(p.decision().fastMode(), p.decision().roundingPrecision())))
+                    .toList();
+            long payload = model.tensors().stream().mapToLong(e -> e.data().byteSize()).sum();
+            return use.apply(new PlannedJobs(jobs, Files.size(in), payload));
+        }
+    }
+
     public List<TensorReport> palettize(Path in, Path out, FileJobOptions job, Progress progress) throws IOException {
         refuseOverwrite(in, out);
         if (job.sensitivities() != null) {

@@ -12,12 +12,14 @@ import dev.palettizer.model.PalettizedTensor;
 import dev.palettizer.model.TransposedSource;
 import dev.palettizer.spec.WeightDecision;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ForkJoinPool;
+import java.util.function.Function;
 import java.util.concurrent.ForkJoinTask;
 
 /**
@@ -39,6 +41,25 @@ public final class OnnxPalettizer {
     private record Plan(OnnxInitializer tensor, WeightDecision decision, FloatSource sensitivities, String reason) {
         boolean palettize() {
             return decision != null;
+        }
+    }
+
+    /**
+     * Hands {@code use} the initializers {@code job} would palettize into {@code output}, as jobs in the
+     * engine's orientation (sensitivities raw), while the files are open (see {@link ModelPalettizer.PlannedJobs}).
+     */
+    public <T> T withPlannedJobs(Path in, FileJobOptions job, OnnxOutput output,
+                                 Function<ModelPalettizer.PlannedJobs, T> use) throws IOException {
+        try (OnnxModel model = OnnxModel.open(in);
+             SafetensorsFile sens = job.sensitivities() == null ? null : SafetensorsFile.open(job.sensitivities())) {
+            List<TensorJob> jobs = model.initializers().stream().map(t -> plan(model, t, job, output, sens))
+                    .filter(Plan::palettize)
+                    .map(p -> new TensorJob(new TensorInput(p.tensor().name(), p.tensor().type().dtype(),
+                            p.tensor().engineShape(), p.tensor().engineFloats(), p.sensitivities()), p.decision().spec(),
+                            new ClusterMode(p.decision().fastMode(), p.decision().roundingPrecision())))
+                    .toList();
+            long payload = model.initializers().stream().mapToLong(OnnxInitializer::byteSize).sum();
+            return use.apply(new ModelPalettizer.PlannedJobs(jobs, Files.size(in), payload));
         }
     }
 

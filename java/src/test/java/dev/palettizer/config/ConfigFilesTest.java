@@ -224,7 +224,8 @@ class ConfigFilesTest {
                 Arguments.of("list instead of mapping", head + "  module_type_configs: [Linear]\n",
                         "test.yaml: module_type_configs: expected a mapping of names to entries, got a list"),
                 Arguments.of("missing top-level key", "global_config: {}\n",
-                        "test.yaml: expected a mapping with the single key kmeans_palettization_config, got the keys [global_config]"),
+                        "test.yaml: expected a mapping with the key kmeans_palettization_config and optionally"
+                                + " [target_bits], got the keys [global_config]"),
                 Arguments.of("empty", "", "test.yaml: the document is empty; expected the key kmeans_palettization_config"),
                 Arguments.of("duplicate key", head + "  global_config: {}\n  global_config: null\n",
                         "test.yaml: line 3, column 16: Duplicate field 'global_config'"),

@@ -80,6 +80,11 @@ record GridPoint(int bits, Layout layout, boolean fast, double outlierFraction) 
         return out;
     }
 
+    /** The average bit budgets for mixed bits (`--grid budget`), everything stored counted. */
+    static List<Double> budgets() {
+        return List.of(3.5, 4.0, 4.5, 5.0, 5.5);
+    }
+
     /** 4-bit groups of 32, fast and exact, with the ragged last group: run without and with sensitivities. */
     static List<GridPoint> ragged() {
         return List.of(new GridPoint(4, Layout.GROUPED_32_RAGGED, true), new GridPoint(4, Layout.GROUPED_32_RAGGED, false));

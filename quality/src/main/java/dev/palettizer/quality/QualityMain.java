@@ -2,11 +2,17 @@ package dev.palettizer.quality;
 
 import ai.onnxruntime.OrtEnvironment;
 import dev.palettizer.api.Palettizer;
+import dev.palettizer.budget.BitBudget;
+import dev.palettizer.budget.BudgetReport;
+import dev.palettizer.budget.ErrorMeasure;
+import dev.palettizer.budget.MixedBitsPalettizer;
 import dev.palettizer.calibrate.CalibrateMain;
 import dev.palettizer.engine.FileJobOptions;
 import dev.palettizer.engine.OnnxOutput;
 import dev.palettizer.engine.Progress;
 import dev.palettizer.engine.TensorReport;
+import dev.palettizer.spec.Granularity;
+import dev.palettizer.spec.PalettizationSpec;
 import dev.palettizer.spec.SpecResolver;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -37,13 +43,27 @@ public final class QualityMain implements Callable<Integer> {
             + " 'calibrate --builtin-texts'; written as minilm-calibrated.md and .json), ragged (4-bit groups of 32"
             + " with a ragged last group, fast and exact, without and with those sensitivities; minilm-ragged.md), or"
             + " outliers (dense-and-sparse 4- and 3-bit per-tensor and 4-bit per-channel with 0.1 and 0.5 %% outliers,"
-            + " without and with the same sensitivities; minilm-outliers.md) (default: ${DEFAULT-VALUE}).",
+            + " without and with the same sensitivities; minilm-outliers.md), or"
+            + " budget (mixed bits at average budgets 3.5, 4, 4.5, 5 and 5.5 bits per weight, fast, with those"
+            + " sensitivities; minilm-budget-MEASURE.md) (default: ${DEFAULT-VALUE}).",
             defaultValue = "full")
     String grid;
 
     @Option(names = "--sensitivities", paramLabel = "FILE", description = "Sensitivities for every grid point"
             + " (safetensors under MiniLM's initializer names, e.g. from 'palettizer calibrate').")
     Path sensitivities;
+
+    @Option(names = "--budget-error", description = "--grid budget: what the budget minimises, output or relative"
+            + " (see palettize --budget-error) (default: ${DEFAULT-VALUE}).", defaultValue = "relative")
+    String budgetError;
+
+    @Option(names = "--budget-ragged", description = "--grid budget: rules that allow a ragged last group, so the"
+            + " budget's groups of 32 reach the word embedding (30522 rows).")
+    boolean budgetRagged;
+
+    @Option(names = "--budgets", split = ",", description = "--grid budget: the budgets to run (default: 3.5, 4, 4.5,"
+            + " 5, 5.5).")
+    List<Double> budgets;
 
     @Option(names = "--work", description = "Folder for the extracted and palettized models (default: ${DEFAULT-VALUE};"
             + " relative paths start in quality/ when run through Maven or ./palettizer).", defaultValue = "target/quality-work")
@@ -96,10 +116,12 @@ public final class QualityMain implements Callable<Integer> {
             case "calibrated" -> GridPoint.calibrated();
             case "ragged" -> GridPoint.ragged();
             case "outliers" -> GridPoint.outliers();
+            case "budget" -> List.of();
             default -> throw new CommandLine.ParameterException(new CommandLine(this),
-                    "--grid must be full, quick, calibrated, ragged or outliers");
+                    "--grid must be full, quick, calibrated, ragged, outliers or budget");
         };
-        boolean calibrated = grid.equals("calibrated") || grid.equals("ragged") || grid.equals("outliers");
+        boolean budgeted = grid.equals("budget");
+        boolean calibrated = grid.equals("calibrated") || grid.equals("ragged") || grid.equals("outliers") || budgeted;
         if (calibrated && sensitivities != null) {
             throw new CommandLine.ParameterException(new CommandLine(this),
                     "--grid " + grid + " computes its own sensitivities; drop --sensitivities");
@@ -136,11 +158,19 @@ public final class QualityMain implements Callable<Integer> {
                     print(rows.getLast());
                 }
             }
+            if (budgeted) {
+                for (double bits : budgets == null ? GridPoint.budgets() : budgets) {
+                    rows.add(runBudget(p, fp32, new BitBudget(bits, ErrorMeasure.parse(budgetError)), calibration,
+                            calibrationSeconds, reference, sentences));
+                    print(rows.getLast());
+                }
+            }
         }
         String name = switch (grid) {
             case "calibrated" -> "minilm-calibrated";
             case "ragged" -> "minilm-ragged";
             case "outliers" -> "minilm-outliers";
+            case "budget" -> "minilm-budget-" + ErrorMeasure.parse(budgetError).label() + (budgetRagged ? "-ragged" : "");
             default -> "minilm-quality";
         };
         Report.write(out, name, header(sentences.size()), context(sentences.size()), rows, fp32Bytes);
@@ -173,6 +203,38 @@ public final class QualityMain implements Callable<Integer> {
             }
             return new Row("palettized", bits, granularity, mode, Files.size(file), bitsPerWeight(reports, Files.size(file)),
                     seconds, calibrationSeconds, Agreement.of(reference, embeddings), note);
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+
+    /**
+     * Mixed bits within {@code budget}: the default rules (every weight over the threshold, fast mode) choose the
+     * tensors, the budget their bits and granularity, weighted by {@code weights}.
+     */
+    private Row runBudget(Palettizer p, MiniLm fp32, BitBudget budget, Path weights, double calibrationSeconds,
+                          float[][] reference, List<String> sentences) throws Exception {
+        Path file = work.resolve("minilm-budget-" + budget.targetBits() + ".onnx");
+        PalettizationSpec base = budgetRagged
+                ? PalettizationSpec.defaults().withGranularity(Granularity.groupedRagged(32)) : PalettizationSpec.defaults();
+        SpecResolver rules = SpecResolver.uniform(base, true, 4);
+        FileJobOptions job = new FileJobOptions(rules, FileJobOptions.DEFAULT_WEIGHT_THRESHOLD, false, weights);
+        long started = System.nanoTime();
+        MixedBitsPalettizer.Result r = p.palettizeWithin(fp32.model(), file, job, budget, OnnxOutput.COMPRESSED,
+                Progress.NONE, Progress.NONE);
+        double seconds = (System.nanoTime() - started) / 1e9;
+        try {
+            float[][] embeddings = Embedder.embed(file, fp32.tokenizer(), sentences);
+            BudgetReport b = r.budget();
+            String mix = b.rows().stream().collect(Collectors.groupingBy(x -> x.bits() + "-bit " + x.granularity(),
+                    java.util.TreeMap::new, Collectors.counting())).toString();
+            String note = String.format(Locale.ROOT, "%s; predicted error %.4g, achieved %.4g, within %.3g of the"
+                            + " optimum; curves %.1f s", mix, b.predictedError(), b.achievedError(),
+                    b.plan().allocation().gap(), b.plan().curveSeconds());
+            return new Row("palettized, mixed bits", "<= " + budget.targetBits(), "budget",
+                    "fast, calibrated, " + budget.measure().label() + " error" + (budgetRagged ? ", ragged" : ""),
+                    Files.size(file), bitsPerWeight(r.tensors(), Files.size(file)), seconds, calibrationSeconds,
+                    Agreement.of(reference, embeddings), note);
         } finally {
             Files.deleteIfExists(file);
         }

@@ -61,6 +61,10 @@ public final class QualityMain implements Callable<Integer> {
             + " budget's groups of 32 reach the word embedding (30522 rows).")
     boolean budgetRagged;
 
+    @Option(names = "--budget-outliers", paramLabel = "F", description = "--grid budget: keep this share of each"
+            + " tensor as exact outliers in every candidate (see palettize --outlier-fraction; default: none).")
+    Double budgetOutliers;
+
     @Option(names = "--budgets", split = ",", description = "--grid budget: the budgets to run (default: 3.5, 4, 4.5,"
             + " 5, 5.5).")
     List<Double> budgets;
@@ -170,7 +174,8 @@ public final class QualityMain implements Callable<Integer> {
             case "calibrated" -> "minilm-calibrated";
             case "ragged" -> "minilm-ragged";
             case "outliers" -> "minilm-outliers";
-            case "budget" -> "minilm-budget-" + ErrorMeasure.parse(budgetError).label() + (budgetRagged ? "-ragged" : "");
+            case "budget" -> "minilm-budget-" + ErrorMeasure.parse(budgetError).label() + (budgetRagged ? "-ragged" : "")
+                    + (budgetOutliers != null ? "-outliers" : "");
             default -> "minilm-quality";
         };
         Report.write(out, name, header(sentences.size()), context(sentences.size()), rows, fp32Bytes);
@@ -217,6 +222,9 @@ public final class QualityMain implements Callable<Integer> {
         Path file = work.resolve("minilm-budget-" + budget.targetBits() + ".onnx");
         PalettizationSpec base = budgetRagged
                 ? PalettizationSpec.defaults().withGranularity(Granularity.groupedRagged(32)) : PalettizationSpec.defaults();
+        if (budgetOutliers != null) {
+            base = base.withOutlierFraction(budgetOutliers);
+        }
         SpecResolver rules = SpecResolver.uniform(base, true, 4);
         FileJobOptions job = new FileJobOptions(rules, FileJobOptions.DEFAULT_WEIGHT_THRESHOLD, false, weights);
         long started = System.nanoTime();
@@ -232,7 +240,8 @@ public final class QualityMain implements Callable<Integer> {
                             + " optimum; curves %.1f s", mix, b.predictedError(), b.achievedError(),
                     b.plan().allocation().gap(), b.plan().curveSeconds());
             return new Row("palettized, mixed bits", "<= " + budget.targetBits(), "budget",
-                    "fast, calibrated, " + budget.measure().label() + " error" + (budgetRagged ? ", ragged" : ""),
+                    "fast, calibrated, " + budget.measure().label() + " error" + (budgetRagged ? ", ragged" : "")
+                            + (budgetOutliers != null ? ", " + 100 * budgetOutliers + " % outliers" : ""),
                     Files.size(file), bitsPerWeight(r.tensors(), Files.size(file)), seconds, calibrationSeconds,
                     Agreement.of(reference, embeddings), note);
         } finally {

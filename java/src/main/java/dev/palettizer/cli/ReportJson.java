@@ -72,7 +72,10 @@ final class ReportJson {
         m.put("axis", spec != null && spec.granularity() instanceof Granularity.PerGroupedChannel g ? g.axis() : null);
         m.put("group_size", spec != null && spec.granularity() instanceof Granularity.PerGroupedChannel g
                 ? g.groupSize() : null);
+        m.put("ragged_last_group", spec == null ? null
+                : spec.granularity() instanceof Granularity.PerGroupedChannel g && g.raggedLast());
         m.put("cluster_dim", spec == null ? null : spec.clusterDim());
+        m.put("outliers", spec == null || spec.outlierFraction() == 0 ? null : spec.outlierCount(r.elements()));
         m.put("bytes_before", r.bytesBefore());
         m.put("bytes_after", r.bytesAfter());
         m.put("bits_per_weight", r.palettized() ? r.bitsPerWeight() : null);

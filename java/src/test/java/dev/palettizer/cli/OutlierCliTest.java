@@ -63,9 +63,14 @@ class OutlierCliTest {
     void theFlagKeepsTheLargestWeightsExactThroughDecompress() throws IOException {
         Path in = model();
         Path out = dir.resolve("out.safetensors");
+        Path report = dir.resolve("report.json");
         CliTest.Run p = CliTest.run("palettize", in.toString(), out.toString(), "--bits", "3", "--outlier-fraction", "0.02",
-                "--no-fast");
+                "--no-fast", "--report", report.toString());
         assertEquals(0, p.exit(), p.err());
+        com.fasterxml.jackson.databind.JsonNode row = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(report.toFile()).get("tensors").get(0);
+        assertEquals(82, row.get("outliers").asInt(), row.toString());
+        assertFalse(row.get("ragged_last_group").asBoolean(), row.toString());
         try (SafetensorsFile f = SafetensorsFile.open(out)) {
             assertEquals(DType.I32, f.tensor("layer.weight.outlier_positions").orElseThrow().dtype());
             assertEquals(82, f.tensor("layer.weight.outlier_values").orElseThrow().shape()[0]);

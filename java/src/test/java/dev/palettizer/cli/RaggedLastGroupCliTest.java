@@ -59,9 +59,14 @@ class RaggedLastGroupCliTest {
         assertTrue(skipped.err().contains("--ragged-last-group (groups along axis 0)"), skipped.err());
 
         Path out = dir.resolve("ragged.safetensors");
+        Path report = dir.resolve("report.json");
         Run r = run("palettize", in.toString(), out.toString(), "--granularity", "per-grouped-channel",
-                "--group-size", "16", "--ragged-last-group");
+                "--group-size", "16", "--ragged-last-group", "--report", report.toString());
         assertEquals(0, r.exit(), r.err());
+        com.fasterxml.jackson.databind.JsonNode row = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(report.toFile()).get("tensors").get(0);
+        assertTrue(row.get("ragged_last_group").asBoolean(), row.toString());
+        assertTrue(row.get("outliers").isNull(), row.toString());
         PalettizedTensor t = Palettizer.inspect(out).palettized("embed.weight").orElseThrow();
         assertEquals(4, t.groups());
         assertEquals(Granularity.groupedRagged(16), t.spec().granularity());

@@ -17,6 +17,7 @@ public final class OptimalKMeans1D {
     private static final int PARALLEL_MIN = 1 << 16;
     /** Bytes of split points kept at once before switching to checkpointed recomputation. */
     static final long SPLIT_TABLE_BUDGET = 256L << 20;
+    private static final long INFINITY_BITS = Double.doubleToRawLongBits(Double.POSITIVE_INFINITY);
 
     private final int n;
     private final double[] values;
@@ -214,33 +215,46 @@ public final class OptimalKMeans1D {
      * min(mid - 1, optHi)], the first one on ties, and returns it.
      */
     private int bestSplit(double[] prev, double[] cur, int[] arg, int c, int mid, int optLo, int optHi) {
-        int best = Math.max(optLo, c);
-        double bestCost = Double.POSITIVE_INFINITY;
+        int first = Math.max(optLo, c);
         int last = Math.min(mid - 1, optHi);
         double wm = w[mid];
         double s1m = s1[mid];
         double s2m = s2[mid];
-        for (int i = best; i <= last; i++) {
-            double p = prev[i];
-            // A cost is >= 0, so p + cost >= p: a split whose prefix alone costs bestCost cannot win.
-            if (p >= bestCost) {
-                continue;
-            }
-            // cost(i, mid), term for term, so that the sums are the same bits.
-            double dw = wm - w[i];
-            double d1 = s1m - s1[i];
-            double cost = s2m - s2[i] - d1 * d1 / dw;
-            double v = p + (cost > 0 ? cost : 0);
-            if (v < bestCost) {
-                bestCost = v;
-                best = i;
-            }
+        int best = first;
+        long bestBits = INFINITY_BITS;
+        // Most windows hold a few splits, where the cost is branch mispredictions, not arithmetic: so two
+        // splits per step (past the end the last one again: equal, so never better), with two independent
+        // divisions, and an argmin by conditional moves on the costs' bits (see splitCost), strict so that
+        // ties keep the earlier split. Same results as one split at a time with a branch.
+        for (int i = first; i <= last; i += 2) {
+            int i1 = Math.min(i + 1, last);
+            long b0 = Double.doubleToRawLongBits(splitCost(prev, wm, s1m, s2m, i));
+            long b1 = Double.doubleToRawLongBits(splitCost(prev, wm, s1m, s2m, i1));
+            boolean t0 = b0 < bestBits;
+            best = t0 ? i : best;
+            bestBits = t0 ? b0 : bestBits;
+            boolean t1 = b1 < bestBits;
+            best = t1 ? i1 : best;
+            bestBits = t1 ? b1 : bestBits;
         }
+        double bestCost = Double.longBitsToDouble(bestBits);
         cur[mid] = bestCost;
         if (arg != null) {
             arg[mid] = best;
         }
         return best;
+    }
+
+    /**
+     * prev[i] + cost(i, mid), the cost term for term so that the sums are the same bits. Row entries are
+     * such sums or +Inf, from a first row of clamped costs, so the result is +0 to +Inf, never -0 or NaN:
+     * its raw bits, as a signed long, order as its value does.
+     */
+    private double splitCost(double[] prev, double wm, double s1m, double s2m, int i) {
+        double dw = wm - w[i];
+        double d1 = s1m - s1[i];
+        double cost = s2m - s2[i] - d1 * d1 / dw;
+        return prev[i] + (cost > 0 ? cost : 0);
     }
 
     /** {@link #fill} with the two halves forked while they are large. */

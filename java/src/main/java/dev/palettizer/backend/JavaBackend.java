@@ -131,8 +131,26 @@ public final class JavaBackend implements Backend {
             }
             return out;
         }
-        return parallel(groupList(fromGroup, toGroup), g -> sortedHistogram(in, key, g)).toArray(WeightedValues[]::new);
+        // Runs of groups per task, each reusing its buffers: per-channel granularity has thousands of small groups.
+        int groups = toGroup - fromGroup;
+        int perTask = Math.clamp(groups / (8L * pool.getParallelism()), 1, SORTED_GROUPS_PER_TASK);
+        List<int[]> runs = new ArrayList<>();
+        for (int g = fromGroup; g < toGroup; g += perTask) {
+            runs.add(new int[] {g, Math.min(toGroup, g + perTask)});
+        }
+        WeightedValues[] out = new WeightedValues[groups];
+        parallel(runs, run -> {
+            SortedHistogram h = new SortedHistogram(in, key);
+            for (int g = run[0]; g < run[1]; g++) {
+                out[g - fromGroup] = h.of(g);
+            }
+            return null;
+        });
+        return out;
     }
+
+    /** Most groups one task of {@link #histogram} sorts in turn. */
+    private static final int SORTED_GROUPS_PER_TASK = 16;
 
     private static List<Integer> groupList(int from, int to) {
         List<Integer> groups = new ArrayList<>(to - from);
@@ -155,33 +173,57 @@ public final class JavaBackend implements Backend {
         return hist;
     }
 
-    private static WeightedValues sortedHistogram(ClusterInput in, ValueKey key, int group) {
-        GroupLayout layout = in.layout();
-        long[] entries = new long[Math.toIntExact(layout.vectorsPerGroup())];
-        PieceReader r = new PieceReader(in, PIECE);
-        PieceCursor c = new PieceCursor(layout, group, 0, layout.vectorsPerGroup(), PIECE);
-        float[] patternValues = key.sixteenBit() ? key.patternValues() : null;
-        int n = 0;
-        while (c.next()) {
-            r.read(c);
-            for (int i = 0; i < c.length; i++) {
-                float x = r.x[i];
-                float k = patternValues == null ? x : patternValues[key.patternOf(x)];
-                // Key in the high half, weight bits in the low half: one primitive sort, and equal
-                // keys' weights summed in a fixed order.
-                entries[n++] = ((long) FloatOrder.sortable(k) << 32) | (Float.floatToRawIntBits(r.w[i]) & 0xffffffffL);
+    /** The sorted histograms of one group after another, with the read buffers and sort arrays reused. */
+    private static final class SortedHistogram {
+        private final ClusterInput in;
+        private final ValueKey key;
+        private final PieceReader reader;
+        private final float[] patternValues;
+        private final long[] entries;
+        private final long[] scratch;
+
+        SortedHistogram(ClusterInput in, ValueKey key) {
+            this.in = in;
+            this.key = key;
+            reader = new PieceReader(in, PIECE);
+            patternValues = key.sixteenBit() ? key.patternValues() : null;
+            entries = new long[Math.toIntExact(in.layout().vectorsPerGroup())];
+            scratch = entries.length > SLICE ? null : new long[entries.length];
+        }
+
+        WeightedValues of(int group) {
+            GroupLayout layout = in.layout();
+            PieceCursor c = new PieceCursor(layout, group, 0, layout.vectorsPerGroup(), PIECE);
+            int n = 0;
+            while (c.next()) {
+                reader.read(c);
+                for (int i = 0; i < c.length; i++) {
+                    float x = reader.x[i];
+                    float k = patternValues == null ? x : patternValues[key.patternOf(x)];
+                    // Key in the high half, weight bits in the low half: one primitive sort, and equal
+                    // keys' weights summed in a fixed order.
+                    entries[n++] = ((long) FloatOrder.sortable(k) << 32) | (Float.floatToRawIntBits(reader.w[i]) & 0xffffffffL);
+                }
             }
+            if (scratch == null) {
+                Arrays.parallelSort(entries);
+            } else {
+                LongRadixSort.sort(entries, scratch);
+            }
+            // Distinct keys bound the distinct values from above (-0 and +0 are one value): the builder's size.
+            int keys = 0;
+            long last = 0;
+            for (int i = 0; i < entries.length; i++) {
+                long k = entries[i] >> 32;
+                keys += i == 0 || k != last ? 1 : 0;
+                last = k;
+            }
+            DistinctValuesBuilder out = new DistinctValuesBuilder(keys);
+            for (long e : entries) {
+                out.add(FloatOrder.fromSortable((int) (e >> 32)), Float.intBitsToFloat((int) e));
+            }
+            return out.build();
         }
-        if (entries.length > SLICE) {
-            Arrays.parallelSort(entries);
-        } else {
-            LongRadixSort.sort(entries, new long[entries.length]);
-        }
-        DistinctValuesBuilder out = new DistinctValuesBuilder(entries.length);
-        for (long e : entries) {
-            out.add(FloatOrder.fromSortable((int) (e >> 32)), Float.intBitsToFloat((int) e));
-        }
-        return out.build();
     }
 
     // ---------------------------------------------------------------- assignment

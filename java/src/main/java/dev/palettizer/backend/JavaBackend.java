@@ -112,24 +112,26 @@ public final class JavaBackend implements Backend {
         if (key.sixteenBit() && layout.vectorsPerGroup() >= DENSE_HISTOGRAM_MIN) {
             List<Slice> slices = slices(layout, SLICE, fromGroup, toGroup);
             List<double[]> partial = parallel(slices, s -> denseHistogram(in, key, s));
-            WeightedValues[] out = new WeightedValues[toGroup - fromGroup];
-            // Slices are listed group by group; a group's first slice takes the later ones' counts in order
-            // (0 + h is h, so a one-slice group's histogram is its total as it stands).
-            double[] total = null;
+            // Each group's slices, listed group by group, in order: [first[g], first[g + 1]).
+            int[] first = new int[toGroup - fromGroup + 1];
             for (int i = 0; i < slices.size(); i++) {
-                double[] h = partial.get(i);
-                if (i == 0 || slices.get(i).group() != slices.get(i - 1).group()) {
-                    total = h;
-                } else {
+                first[slices.get(i).group() - fromGroup + 1] = i + 1;
+            }
+            // Groups folded in parallel (thousands of small groups would otherwise fold on one thread); a
+            // group's first slice takes the later ones' counts in order (0 + h is h, so a one-slice group's
+            // histogram is its total as it stands).
+            List<WeightedValues> folded = parallel(groupList(fromGroup, toGroup), g -> {
+                int from = first[g - fromGroup];
+                double[] total = partial.get(from);
+                for (int i = from + 1; i < first[g - fromGroup + 1]; i++) {
+                    double[] h = partial.get(i);
                     for (int p = 0; p < total.length; p++) {
                         total[p] += h[p];
                     }
                 }
-                if (i == slices.size() - 1 || slices.get(i + 1).group() != slices.get(i).group()) {
-                    out[slices.get(i).group() - fromGroup] = DistinctValuesBuilder.fromDense(total, key);
-                }
-            }
-            return out;
+                return DistinctValuesBuilder.fromDense(total, key);
+            });
+            return folded.toArray(WeightedValues[]::new);
         }
         // Runs of groups per task, each reusing its buffers: per-channel granularity has thousands of small groups.
         int groups = toGroup - fromGroup;

@@ -30,7 +30,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * <p>The cases cover every path the rework touches: dense and sorted histograms, the optimal DP at one
  * large and thousands of small groups, the per-tensor assignment table (a group of 2^20 values) and
  * the plain search, 2 to 8 bits, LUT quantization, channel scales, fp16 input, values past the fp16
- * range (exact fp32 keys), few distinct values, and vectors.
+ * range (exact fp32 keys), few distinct values, vectors, groups of several slices, and exact ties in the DP.
  */
 class GoldenDigestTest {
     private static final int ROWS = 1024;
@@ -76,6 +76,9 @@ class GoldenDigestTest {
         "outliers per-tensor 4-bit,        eb8d294b46a49cfc",
         "few distinct per-channel 2-bit,   6e058316abf0c90c",
         "vectors of 2 kmeans++ 4-bit,      48e55ad44a3ce5d0",
+        "per-tensor 4-bit weighted 3 slices, 2e474c006de2fc92",
+        "grouped axis 0 size 1280 weighted 4-bit, c8a1b96fde2a722a",
+        "per-channel 4-bit weighted grid ties, a3ca69d7a805d825",
     })
     void resultsKeepTheirBits(String name, String expected) {
         PalettizedTensor t = run(name.strip());
@@ -108,8 +111,36 @@ class GoldenDigestTest {
             case "few distinct per-channel 2-bit" ->
                     fast.palettize(fewDistinct(), spec.withBits(2).withGranularity(Granularity.perChannel(0)));
             case "vectors of 2 kmeans++ 4-bit" -> kmeansPlusPlus.palettize(matrix, spec.withClusterDim(2));
+            // Groups of more than one slice (2^20 values): dense histograms summed across slices, then folded.
+            case "per-tensor 4-bit weighted 3 slices" -> fast.palettize(tall(), spec);
+            case "grouped axis 0 size 1280 weighted 4-bit" ->
+                    fast.palettize(tall(), spec.withGranularity(Granularity.grouped(0, 1280)));
+            case "per-channel 4-bit weighted grid ties" ->
+                    fast.palettize(grid(), spec.withGranularity(Granularity.perChannel(0)));
             default -> throw new IllegalArgumentException(name);
         };
+    }
+
+    /** 2560 x 1024 weighted Laplace values: a per-tensor group of three slices, or two groups of two. */
+    private static TensorInput tall() {
+        int n = 2560 * COLS;
+        return TensorInput.of("tall", Oracle.laplace(n, 0.02, 11), 2560, COLS)
+                .withSensitivities(new FloatArraySource(Oracle.uniform(n, 12)));
+    }
+
+    /**
+     * Rows of values on a grid of 1/64 with weights 1 or 2: symmetric clusters and equal weights give the
+     * optimal DP exact ties in many rows, which must keep going to the first split.
+     */
+    private static TensorInput grid() {
+        float[] v = new float[512 * 512];
+        float[] s = new float[v.length];
+        SplittableRandom r = new SplittableRandom(13);
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (r.nextInt(33) - 16) / 64f;
+            s[i] = 1 + (i / 512) % 2 * r.nextInt(2);
+        }
+        return TensorInput.of("grid", v, 512, 512).withSensitivities(new FloatArraySource(s));
     }
 
     /** The matrix stored as fp16: exact fp16 keys. */

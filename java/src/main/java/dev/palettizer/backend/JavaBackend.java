@@ -87,6 +87,24 @@ public final class JavaBackend implements Backend {
         return out;
     }
 
+    /** Most small items (groups, slices) one task takes in turn, reusing its buffers. */
+    private static final int RUN_MAX = 16;
+
+    /** Items per task for {@code items} small items: at most {@link #RUN_MAX}, about 8 tasks per worker or more. */
+    private int perTask(int items) {
+        return Math.clamp(items / (8L * pool.getParallelism()), 1, RUN_MAX);
+    }
+
+    /** Consecutive slices in runs of {@link #perTask} slices. */
+    private List<List<Slice>> runs(List<Slice> slices) {
+        int perTask = perTask(slices.size());
+        List<List<Slice>> runs = new ArrayList<>();
+        for (int i = 0; i < slices.size(); i += perTask) {
+            runs.add(slices.subList(i, Math.min(slices.size(), i + perTask)));
+        }
+        return runs;
+    }
+
     private <T, R> List<R> parallel(List<T> items, Function<T, R> work) {
         List<ForkJoinTask<R>> tasks = items.stream().map(i -> ForkJoinTask.adapt(() -> work.apply(i))).toList();
         if (ForkJoinTask.inForkJoinPool()) {
@@ -135,7 +153,7 @@ public final class JavaBackend implements Backend {
         }
         // Runs of groups per task, each reusing its buffers: per-channel granularity has thousands of small groups.
         int groups = toGroup - fromGroup;
-        int perTask = Math.clamp(groups / (8L * pool.getParallelism()), 1, SORTED_GROUPS_PER_TASK);
+        int perTask = perTask(groups);
         List<int[]> runs = new ArrayList<>();
         for (int g = fromGroup; g < toGroup; g += perTask) {
             runs.add(new int[] {g, Math.min(toGroup, g + perTask)});
@@ -151,8 +169,6 @@ public final class JavaBackend implements Backend {
         return out;
     }
 
-    /** Most groups one task of {@link #histogram} sorts in turn. */
-    private static final int SORTED_GROUPS_PER_TASK = 16;
 
     private static List<Integer> groupList(int from, int to) {
         List<Integer> groups = new ArrayList<>(to - from);
@@ -212,11 +228,11 @@ public final class JavaBackend implements Backend {
             } else {
                 LongRadixSort.sort(entries, scratch);
             }
-            // Distinct keys bound the distinct values from above (-0 and +0 are one value): the builder's size.
+            // The builder's size: distinct values as it folds them (== makes -0 and +0, next to each other here, one).
             int keys = 0;
-            long last = 0;
+            float last = 0;
             for (int i = 0; i < entries.length; i++) {
-                long k = entries[i] >> 32;
+                float k = FloatOrder.fromSortable((int) (entries[i] >> 32));
                 keys += i == 0 || k != last ? 1 : 0;
                 last = k;
             }
@@ -243,9 +259,18 @@ public final class JavaBackend implements Backend {
                 : null;
         List<ErrorStats> parts = List.of();
         for (int pass = 0; pass < ASSIGN_WORK_FACTOR; pass++) {
-            parts = parallel(slices(layout, SLICE), s -> layout.clusterDim() == 1
-                    ? assignScalar(in, lut, lutSize, indices, s, tables == null ? null : tables.get(s.group()))
-                    : assignVectors(in, lut, lutSize, indices, s));
+            // Runs of slices per task sharing one reader: per-channel granularity has thousands of small slices.
+            List<List<Slice>> runs = runs(slices(layout, SLICE));
+            parts = parallel(runs, run -> {
+                PieceReader r = new PieceReader(in, PIECE);
+                List<ErrorStats> out = new ArrayList<>(run.size());
+                for (Slice s : run) {
+                    out.add(layout.clusterDim() == 1
+                            ? assignScalar(in, lut, lutSize, indices, s, tables == null ? null : tables.get(s.group()), r)
+                            : assignVectors(in, lut, lutSize, indices, s, r));
+                }
+                return out;
+            }).stream().flatMap(List::stream).toList();
         }
         ErrorStats total = ErrorStats.ZERO;
         for (ErrorStats p : parts) {
@@ -275,14 +300,13 @@ public final class JavaBackend implements Backend {
 
     /** Nearest-entry indices and error sums of one slice; {@code table} (null: search every value) from {@link NearestTable}. */
     private static ErrorStats assignScalar(ClusterInput in, float[] lut, int lutSize, byte[] indices, Slice s,
-                                           short[] table) {
+                                           short[] table, PieceReader r) {
         int base = s.group() * lutSize;
         float[] mids = midpoints(lut, base, lutSize);
         float[] entries = Arrays.copyOfRange(lut, base, base + lutSize);
         double sse = 0;
         double wsse = 0;
         double energy = 0;
-        PieceReader r = new PieceReader(in, PIECE);
         PieceCursor c = new PieceCursor(in.layout(), s.group(), s.from(), s.to(), PIECE);
         while (c.next()) {
             r.read(c);
@@ -305,13 +329,13 @@ public final class JavaBackend implements Backend {
         return new ErrorStats(sse, wsse, energy, s.to() - s.from());
     }
 
-    private static ErrorStats assignVectors(ClusterInput in, float[] lut, int lutSize, byte[] indices, Slice s) {
+    private static ErrorStats assignVectors(ClusterInput in, float[] lut, int lutSize, byte[] indices, Slice s,
+                                            PieceReader r) {
         int cd = in.layout().clusterDim();
         int base = s.group() * lutSize * cd;
         double sse = 0;
         double wsse = 0;
         double energy = 0;
-        PieceReader r = new PieceReader(in, PIECE);
         PieceCursor c = new PieceCursor(in.layout(), s.group(), s.from(), s.to(), PIECE);
         while (c.next()) {
             r.read(c);

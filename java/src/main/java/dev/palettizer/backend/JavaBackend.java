@@ -95,12 +95,12 @@ public final class JavaBackend implements Backend {
         return Math.clamp(items / (8L * pool.getParallelism()), 1, RUN_MAX);
     }
 
-    /** Consecutive slices in runs of {@link #perTask} slices. */
-    private List<List<Slice>> runs(List<Slice> slices) {
-        int perTask = perTask(slices.size());
-        List<List<Slice>> runs = new ArrayList<>();
-        for (int i = 0; i < slices.size(); i += perTask) {
-            runs.add(slices.subList(i, Math.min(slices.size(), i + perTask)));
+    /** Consecutive items (groups, slices) in runs of {@link #perTask} items. */
+    private <T> List<List<T>> runs(List<T> items) {
+        int perTask = perTask(items.size());
+        List<List<T>> runs = new ArrayList<>();
+        for (int i = 0; i < items.size(); i += perTask) {
+            runs.add(items.subList(i, Math.min(items.size(), i + perTask)));
         }
         return runs;
     }
@@ -152,23 +152,16 @@ public final class JavaBackend implements Backend {
             return folded.toArray(WeightedValues[]::new);
         }
         // Runs of groups per task, each reusing its buffers: per-channel granularity has thousands of small groups.
-        int groups = toGroup - fromGroup;
-        int perTask = perTask(groups);
-        List<int[]> runs = new ArrayList<>();
-        for (int g = fromGroup; g < toGroup; g += perTask) {
-            runs.add(new int[] {g, Math.min(toGroup, g + perTask)});
-        }
-        WeightedValues[] out = new WeightedValues[groups];
-        parallel(runs, run -> {
+        WeightedValues[] out = new WeightedValues[toGroup - fromGroup];
+        parallel(runs(groupList(fromGroup, toGroup)), run -> {
             SortedHistogram h = new SortedHistogram(in, key);
-            for (int g = run[0]; g < run[1]; g++) {
+            for (int g : run) {
                 out[g - fromGroup] = h.of(g);
             }
             return null;
         });
         return out;
     }
-
 
     private static List<Integer> groupList(int from, int to) {
         List<Integer> groups = new ArrayList<>(to - from);
@@ -220,7 +213,8 @@ public final class JavaBackend implements Backend {
                     float k = patternValues == null ? x : patternValues[key.patternOf(x)];
                     // Key in the high half, weight bits in the low half: one primitive sort, and equal
                     // keys' weights summed in a fixed order.
-                    entries[n++] = ((long) FloatOrder.sortable(k) << 32) | (Float.floatToRawIntBits(reader.w[i]) & 0xffffffffL);
+                    entries[n++] = ((long) FloatOrder.sortable(k) << 32)
+                            | (Float.floatToRawIntBits(reader.w[i]) & 0xffffffffL);
                 }
             }
             if (scratch == null) {
@@ -265,8 +259,9 @@ public final class JavaBackend implements Backend {
                 PieceReader r = new PieceReader(in, PIECE);
                 List<ErrorStats> out = new ArrayList<>(run.size());
                 for (Slice s : run) {
+                    short[] table = tables == null ? null : tables.get(s.group());
                     out.add(layout.clusterDim() == 1
-                            ? assignScalar(in, lut, lutSize, indices, s, tables == null ? null : tables.get(s.group()), r)
+                            ? assignScalar(in, lut, lutSize, indices, s, table, r)
                             : assignVectors(in, lut, lutSize, indices, s, r));
                 }
                 return out;

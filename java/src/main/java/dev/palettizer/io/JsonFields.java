@@ -1,17 +1,10 @@
 package dev.palettizer.io;
 
-import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.JsonLocation;
-import com.fasterxml.jackson.core.JsonParseException;
-import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.ByteArrayOutputStream;
@@ -28,16 +21,15 @@ import java.util.function.Function;
  * {@link ModelFormatException} built by {@code error}, which adds the file (and tensor) to the
  * field-level detail given here. Also the writers' JSON: {@link #objectNode()} and {@link #bytes}.
  *
- * <p>Trees are read and written with jackson-core's streaming parser and generator, never an
- * {@code ObjectMapper}: the first mapper of a process costs a cold start about 70 ms of CPU (its default date
- * format initialises {@code Calendar} and the locale data), and JSON trees need none of it. The bytes are those
- * an {@code ObjectMapper} writes for the same tree ({@code JsonFieldsTest}).
+ * <p>Trees are read by {@link JsonTreeReader} (jackson's parsers initialise {@code BigDecimal}, a cold start's
+ * 15-30 ms) and written with jackson-core's streaming generator, never an {@code ObjectMapper}: the first mapper of
+ * a process costs a cold start about 70 ms of CPU (its default date format initialises {@code Calendar} and the
+ * locale data), and JSON trees need none of it. The trees and bytes are those an {@code ObjectMapper} reads and
+ * writes for the same text and tree ({@code JsonFieldsTest}).
  */
 final class JsonFields {
-    /** Duplicate keys are errors: a header must say one thing per tensor. */
-    private static final JsonFactory FACTORY = JsonFactory.builder()
-            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-            .build();
+    /** For the generators only: reading is {@link JsonTreeReader}'s. */
+    private static final JsonFactory FACTORY = JsonFactory.builder().build();
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
     private final JsonNode node;
@@ -50,61 +42,14 @@ final class JsonFields {
 
     /** Parses {@code text} as JSON, which must be an object; {@code what} names it in messages. */
     static JsonFields parseObject(String text, String what, Function<String, ModelFormatException> error) {
-        JsonNode root = null;
-        try (JsonParser p = FACTORY.createParser(text)) {
-            if (p.nextToken() != null) {
-                root = read(p);
-                JsonToken trailing = p.nextToken();
-                if (trailing != null) {
-                    throw new JsonParseException(p, "trailing content (" + trailing.asString()
-                            + ") after the value: one JSON value only");
-                }
-            }
-        } catch (JacksonException e) {
-            JsonLocation at = e.getLocation();
-            String where = at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
-            throw error.apply(what + " is not valid JSON" + where + ": " + e.getOriginalMessage());
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read JSON from a string", e);
+        JsonNode root;
+        try {
+            root = JsonTreeReader.read(text);
+        } catch (JsonTreeReader.Malformed e) {
+            throw error.apply(what + " is not valid JSON at line " + e.line + ", column " + e.column + ": "
+                    + e.getMessage());
         }
         return of(root, what, error);
-    }
-
-    /** The value at the parser's current token, as a tree: the node types a mapper's readTree gives. */
-    private static JsonNode read(JsonParser p) throws IOException {
-        JsonToken token = p.currentToken();
-        if (token == null) {
-            throw new JsonParseException(p, "unexpected end of input");
-        }
-        return switch (token) {
-            case START_OBJECT -> {
-                ObjectNode object = NODES.objectNode();
-                while (p.nextToken() == JsonToken.FIELD_NAME) {
-                    String name = p.currentName();
-                    p.nextToken();
-                    object.set(name, read(p));
-                }
-                yield object;
-            }
-            case START_ARRAY -> {
-                ArrayNode array = NODES.arrayNode();
-                while (p.nextToken() != JsonToken.END_ARRAY) {
-                    array.add(read(p));
-                }
-                yield array;
-            }
-            case VALUE_STRING -> NODES.textNode(p.getText());
-            case VALUE_NUMBER_INT -> switch (p.getNumberType()) {
-                case INT -> NODES.numberNode(p.getIntValue());
-                case LONG -> NODES.numberNode(p.getLongValue());
-                default -> NODES.numberNode(p.getBigIntegerValue());
-            };
-            case VALUE_NUMBER_FLOAT -> NODES.numberNode(p.getDoubleValue());
-            case VALUE_TRUE -> NODES.booleanNode(true);
-            case VALUE_FALSE -> NODES.booleanNode(false);
-            case VALUE_NULL -> NODES.nullNode();
-            default -> throw new JsonParseException(p, "unexpected " + token.asString());
-        };
     }
 
     /** A new empty object, for the writers to fill and pass to {@link #bytes} or {@link #string}. */

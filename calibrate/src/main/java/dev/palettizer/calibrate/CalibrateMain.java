@@ -64,6 +64,10 @@ public final class CalibrateMain implements Callable<Integer> {
             + " samples (default: " + Importance.DEFAULT_SAMPLES + ", or all when fewer).")
     Integer importanceSamples;
 
+    /** This command as picocli runs it: usage errors go to its error stream (the caller's). */
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     private final PrintStream err;
 
     CalibrateMain(PrintStream err) {
@@ -99,16 +103,16 @@ public final class CalibrateMain implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         if (maxSamples != null && maxSamples < 1) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "--max-samples must be at least 1, not "
+            throw new CommandLine.ParameterException(spec.commandLine(), "--max-samples must be at least 1, not "
                     + maxSamples);
         }
         if (importanceSamples != null && (!importance || importanceSamples < 1)) {
-            throw new CommandLine.ParameterException(new CommandLine(this), importance
+            throw new CommandLine.ParameterException(spec.commandLine(), importance
                     ? "--importance-samples must be at least 1, not " + importanceSamples
                     : "--importance-samples goes with --importance");
         }
         if (tokenizer != null && source.inputs != null) {
-            throw new CommandLine.ParameterException(new CommandLine(this),
+            throw new CommandLine.ParameterException(spec.commandLine(),
                     "--tokenizer goes with --texts or --builtin-texts, not with --inputs");
         }
         if (!Files.isRegularFile(model)) {

@@ -26,6 +26,14 @@ public enum ErrorMeasure {
     RELATIVE,
     MEASURED;
 
+    /**
+     * The measure a budget minimises when none is named: {@link #MEASURED} when the sensitivities file holds
+     * importances (on MiniLM it beat {@link #RELATIVE} at every budget: README, Mixed bits), else {@link #RELATIVE}.
+     */
+    public static ErrorMeasure defaultFor(java.nio.file.Path sensitivities) throws java.io.IOException {
+        return sensitivities != null && Importances.present(sensitivities) ? MEASURED : RELATIVE;
+    }
+
     public static ErrorMeasure parse(String name) {
         try {
             return valueOf(name.strip().toUpperCase(Locale.ROOT));

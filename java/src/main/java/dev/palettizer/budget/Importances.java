@@ -42,6 +42,13 @@ public record Importances(Path file, Map<String, Double> values) {
         return PREFIX + tensor;
     }
 
+    /** Whether {@code file}'s metadata holds any importance (then the budget's default measure is measured). */
+    public static boolean present(Path file) throws IOException {
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            return f.metadata().keySet().stream().anyMatch(k -> k.startsWith(PREFIX));
+        }
+    }
+
     /**
      * The importances in {@code file}'s metadata, checked: each must parse as a finite number > 0 and name a
      * tensor the file has sensitivities for.

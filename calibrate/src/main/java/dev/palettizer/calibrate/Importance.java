@@ -3,7 +3,6 @@ package dev.palettizer.calibrate;
 import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtLoggingLevel;
@@ -47,7 +46,10 @@ import java.util.function.Consumer;
  * loaded by ONNX Runtime from its path (never held in Java as well), and one probe tensor lives at a time.
  */
 final class Importance {
-    /** Samples probed when the command does not say: enough for a stable ratio, few enough for one run per weight. */
+    /**
+     * Samples probed when the command does not say: a fixed prefix, so the probe costs (weights + 1) x 64 runs;
+     * on MiniLM the predicted distortion matched the achieved one on the other 203 texts within 2 % (README).
+     */
     static final int DEFAULT_SAMPLES = 64;
     /** The probe's spec: 4 bits per tensor, a mid-rate point of every curve; 2 and 1 bits when 4 are exact. */
     static final PalettizationSpec PROBE = PalettizationSpec.defaults();
@@ -212,7 +214,7 @@ final class Importance {
             float[][] y = new float[outputs.size()][];
             int o = 0;
             for (String name : outputs) {
-                y[o++] = floats((OnnxTensor) result.get(name).map(OnnxValue.class::cast).orElseThrow());
+                y[o++] = floats((OnnxTensor) result.get(name).orElseThrow());
             }
             return y;
         } catch (OrtException e) {

@@ -55,6 +55,19 @@ public final class CalibrateMain implements Callable<Integer> {
     @Option(names = "--max-samples", paramLabel = "N", description = "Use at most the first N samples (default: all).")
     Integer maxSamples;
 
+    @Option(names = "--importance", description = "Also measure each weight's importance for palettize --budget-error"
+            + " measured: replace the weight alone by a 4-bit per-tensor probe, run the first samples and divide the"
+            + " outputs' relative squared error by the probe's weighted error (stored in the file's metadata).")
+    boolean importance;
+
+    @Option(names = "--importance-samples", paramLabel = "N", description = "With --importance: probe on the first N"
+            + " samples (default: " + Importance.DEFAULT_SAMPLES + ", or all when fewer).")
+    Integer importanceSamples;
+
+    /** This command as picocli runs it: usage errors go to its error stream (the caller's). */
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     private final PrintStream err;
 
     CalibrateMain(PrintStream err) {
@@ -90,11 +103,16 @@ public final class CalibrateMain implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         if (maxSamples != null && maxSamples < 1) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "--max-samples must be at least 1, not "
+            throw new CommandLine.ParameterException(spec.commandLine(), "--max-samples must be at least 1, not "
                     + maxSamples);
         }
+        if (importanceSamples != null && (!importance || importanceSamples < 1)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), importance
+                    ? "--importance-samples must be at least 1, not " + importanceSamples
+                    : "--importance-samples goes with --importance");
+        }
         if (tokenizer != null && source.inputs != null) {
-            throw new CommandLine.ParameterException(new CommandLine(this),
+            throw new CommandLine.ParameterException(spec.commandLine(),
                     "--tokenizer goes with --texts or --builtin-texts, not with --inputs");
         }
         if (!Files.isRegularFile(model)) {
@@ -102,6 +120,8 @@ public final class CalibrateMain implements Callable<Integer> {
         }
         long started = System.nanoTime();
         Calibrator.Result result;
+        Importance.Result measured = null;
+        double importanceSeconds = 0;
         try (CalibrationData data = open()) {
             result = Calibrator.run(model, data, maxSamples, done -> {
                 if (done % 50 == 0) {
@@ -112,9 +132,25 @@ public final class CalibrateMain implements Callable<Integer> {
                 err.println("calibrate: " + t.truncated() + " texts were longer than the tokenizer's maximum length"
                         + " and were truncated, as the model would see them");
             }
+            if (importance) {
+                long probing = System.nanoTime();
+                int total = result.sensitivities().size();
+                int[] done = {0};
+                measured = Importance.measure(model, data, importanceSamples == null ? Importance.DEFAULT_SAMPLES
+                        : importanceSamples, result.sensitivities(), name -> err.println("calibrate: importance "
+                        + ++done[0] + "/" + total + " " + name));
+                importanceSeconds = (System.nanoTime() - probing) / 1e9;
+            }
         }
         Path[] inputs = source.inputs == null ? new Path[] {model} : new Path[] {model, source.inputs};
-        Calibrator.write(result, out, inputs);
+        Calibrator.write(result, measured, out, inputs);
+        if (measured != null) {
+            for (String u : measured.unmeasured()) {
+                err.println("calibrate: importance not measured: " + u);
+            }
+            err.printf(Locale.ROOT, "calibrate: importances of %d weights, each probed on %d samples, in %.1f s%n",
+                    measured.probes().size(), measured.samples(), importanceSeconds);
+        }
         report(result, (System.nanoTime() - started) / 1e9);
         return 0;
     }

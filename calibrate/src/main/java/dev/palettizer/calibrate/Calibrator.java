@@ -8,6 +8,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
+import dev.palettizer.budget.Importances;
 import dev.palettizer.io.SafetensorsWriter;
 import dev.palettizer.model.DType;
 import java.io.IOException;
@@ -185,6 +186,11 @@ public final class Calibrator {
      * renamed into place: a failure leaves no output), with the method and sample count in the metadata.
      */
     static void write(Result result, Path out, Path... inputs) throws IOException {
+        write(result, null, out, inputs);
+    }
+
+    /** As {@link #write(Result, Path, Path...)}, with measured importances (or null) in the metadata too. */
+    static void write(Result result, Importance.Result importance, Path out, Path... inputs) throws IOException {
         SafetensorsWriter writer = new SafetensorsWriter();
         for (Path in : inputs) {
             writer.forbidOverwriting(in);
@@ -195,6 +201,14 @@ public final class Calibrator {
                 + " over all positions; Gather tables: (row look-ups + 1) / (look-ups + rows)");
         writer.putMetadata("palettizer.calibration.samples", Integer.toString(result.samples()));
         writer.putMetadata("palettizer.calibration.data", result.data());
+        if (importance != null) {
+            writer.putMetadata(Importances.PROBE_KEY, Importance.PROBE_LABEL);
+            writer.putMetadata(Importances.DISTORTION_KEY, Importance.DISTORTION_LABEL);
+            writer.putMetadata(Importances.SAMPLES_KEY, importance.samples() + " (the first of the data)");
+            for (Importance.Probe p : importance.probes()) {
+                writer.putMetadata(Importances.key(p.name()), Double.toString(p.importance()));
+            }
+        }
         writer.write(out);
     }
 }

@@ -45,13 +45,17 @@ public final class BudgetPlanner {
      * allocated.
      *
      * @param planned the tensors the rules palettize ({@code ModelPalettizer.withPlannedJobs})
+     * @param importances the measured importances, needed by (only) {@link ErrorMeasure#MEASURED}
      * @param sensitivities the job's sensitivity file (for messages), or null
      * @param progress told about each tensor's candidates as they are clustered
      */
-    public Curves curves(ModelPalettizer.PlannedJobs planned, ErrorMeasure measure, Path sensitivities,
-                         Progress progress) {
+    public Curves curves(ModelPalettizer.PlannedJobs planned, ErrorMeasure measure, Importances importances,
+                         Path sensitivities, Progress progress) {
         List<TensorJob> jobs = planned.jobs();
         checkCoverage(jobs, sensitivities);
+        if (measure == ErrorMeasure.MEASURED) {
+            checkImportances(jobs, importances, sensitivities);
+        }
         long started = System.nanoTime();
         List<List<PalettizationSpec>> specs = jobs.stream()
                 .map(j -> Candidates.of(j.spec(), j.input().shape())).toList();
@@ -68,7 +72,8 @@ public final class BudgetPlanner {
                 continue; // no candidate fits: the rules' own spec decides in the run (and its report says why)
             }
             boolean weighted = job.input().sensitivities() != null;
-            double scale = errorScale(job.input(), measure);
+            double scale = errorScale(job.input(), measure)
+                    * (measure == ErrorMeasure.MEASURED ? importances.of(job.input().name()) : 1);
             Curve curve = curve(job, specs.get(i), weighted, scale);
             progress.done(job.input().name(), job.input().values().size() * specs.get(i).size());
             if (curve != null) {
@@ -158,7 +163,8 @@ public final class BudgetPlanner {
      * What the engine's SSE of this tensor (weighted on sensitivities normalised to a largest value of 1, or
      * plain) is multiplied by to give {@code measure}'s error: the largest raw sensitivity, which undoes the
      * normalisation ({@link Sensitivities#normalized}), or 1; for {@link ErrorMeasure#RELATIVE} divided by the
-     * tensor's own energy under the same weighting (sum s w^2, or sum w^2).
+     * tensor's own energy under the same weighting (sum s w^2, or sum w^2); {@link ErrorMeasure#MEASURED}
+     * multiplies the raw-units scale by the tensor's importance (in {@link #curves}).
      */
     private static double errorScale(TensorInput t, ErrorMeasure measure) {
         FloatSource raw = t.sensitivities();
@@ -180,6 +186,21 @@ public final class BudgetPlanner {
         }
         double scale = raw == null ? 1 : max;
         return measure == ErrorMeasure.RELATIVE ? (energy > 0 ? scale / energy : 0) : scale;
+    }
+
+    /** Every tensor needs sensitivities and an importance: the importance multiplies the weighted SSE. */
+    private static void checkImportances(List<TensorJob> jobs, Importances importances, Path sensitivities) {
+        if (importances == null) {
+            throw new IllegalArgumentException("the measured error needs importances");
+        }
+        for (TensorJob j : jobs) {
+            if (j.input().sensitivities() == null) {
+                throw new ModelFormatException(sensitivities, j.input().name(), "no sensitivities; the measured budget"
+                        + " error weighs each tensor's weighted SSE by its importance, so run palettizer calibrate"
+                        + " --importance on this model and pass its output with --sensitivities");
+            }
+            importances.of(j.input().name());
+        }
     }
 
     private static void checkCoverage(List<TensorJob> jobs, Path sensitivities) {

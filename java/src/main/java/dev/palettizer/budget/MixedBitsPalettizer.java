@@ -59,16 +59,18 @@ public final class MixedBitsPalettizer {
     public Result palettizeFile(Path in, Path out, FileJobOptions job, BitBudget budget, Progress curves,
                                 Progress progress) throws IOException {
         refuseOverwrite(in, out, job);
+        Importances importances = importances(budget, job);
         BudgetPlanner.Curves c = models.withPlannedJobs(in, job,
-                planned -> planner.curves(planned, budget.measure(), job.sensitivities(), curves));
+                planned -> planner.curves(planned, budget.measure(), importances, job.sensitivities(), curves));
         return fit(c, out, job, budget, true, (o, j, compressed, p) -> models.palettize(in, o, j, p), progress);
     }
 
     public Result palettizeOnnx(Path in, Path out, FileJobOptions job, BitBudget budget, OnnxOutput output,
                                 Progress curves, Progress progress) throws IOException {
         refuseOverwrite(in, out, job);
+        Importances importances = importances(budget, job);
         BudgetPlanner.Curves c = onnx.withPlannedJobs(in, job, OnnxOutput.COMPRESSED,
-                planned -> planner.curves(planned, budget.measure(), job.sensitivities(), curves));
+                planned -> planner.curves(planned, budget.measure(), importances, job.sensitivities(), curves));
         return fit(c, out, job, budget, output == OnnxOutput.COMPRESSED, (o, j, compressed, p) ->
                 onnx.palettize(in, o, j, compressed ? OnnxOutput.COMPRESSED : OnnxOutput.DENSE, p), progress);
     }
@@ -126,6 +128,18 @@ public final class MixedBitsPalettizer {
                 Files.deleteIfExists(f);
             }
         }
+    }
+
+    /** The importances a {@link ErrorMeasure#MEASURED} budget needs, from the job's sensitivities file; else null. */
+    private static Importances importances(BitBudget budget, FileJobOptions job) throws IOException {
+        if (budget.measure() != ErrorMeasure.MEASURED) {
+            return null;
+        }
+        if (job.sensitivities() == null) {
+            throw new SpecException("the measured budget error needs a sensitivities file with measured importances;"
+                    + " run palettizer calibrate --importance and pass its output with --sensitivities");
+        }
+        return Importances.read(job.sensitivities());
     }
 
     /** The output is moved into place at the end, so it must not be an input. */

@@ -65,10 +65,10 @@ final class PalettizeCommand implements Callable<Integer> {
     Double targetBits;
 
     @Option(names = "--budget-error", paramLabel = "MEASURE", description = "With a budget: what it minimises, output"
-            + " (each tensor's weighted SSE in the sensitivities' units, else its SSE) or relative (that divided by the"
-            + " tensor's own weighted energy: each layer's noise-to-signal ratio; measured better on MiniLM)"
-            + " (default: ${DEFAULT-VALUE}).",
-            defaultValue = "relative")
+            + " (each tensor's weighted SSE in the sensitivities' units, else its SSE), relative (that divided by the"
+            + " tensor's own weighted energy: each layer's noise-to-signal ratio) or measured (that weighted SSE times"
+            + " the tensor's importance from 'calibrate --importance': the predicted output distortion) (default:"
+            + " measured when --sensitivities holds importances, else relative).")
     String budgetError;
 
     /** The spec flags a budget decides itself. */
@@ -127,13 +127,18 @@ final class PalettizeCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** The flag's measure, else measured when the sensitivities hold importances, else relative. */
+    private ErrorMeasure measure() throws IOException {
+        return budgetError != null ? ErrorMeasure.parse(budgetError) : ErrorMeasure.defaultFor(sensitivities);
+    }
+
     /**
      * The flag's budget, else the config's {@code target_bits}, else none. A flag out of range is a usage
      * error; a config's names the file and key.
      */
     private BitBudget budget() throws IOException {
         if (targetBits != null) {
-            return new BitBudget(targetBits, ErrorMeasure.parse(budgetError)); // checked in checkPaths
+            return new BitBudget(targetBits, measure()); // checked in checkPaths
         }
         if (config.config == null) {
             return null;
@@ -143,7 +148,7 @@ final class PalettizeCommand implements Callable<Integer> {
             return null;
         }
         try {
-            return new BitBudget(bits.getAsDouble(), ErrorMeasure.parse(budgetError));
+            return new BitBudget(bits.getAsDouble(), measure());
         } catch (SpecException e) {
             throw new SpecException(config.config + ": target_bits: " + e.getMessage());
         }
@@ -196,7 +201,9 @@ final class PalettizeCommand implements Callable<Integer> {
             }
         }
         try {
-            ErrorMeasure.parse(budgetError);
+            if (budgetError != null) {
+                ErrorMeasure.parse(budgetError);
+            }
         } catch (SpecException e) {
             throw new ParameterException(command.commandLine(), "--budget-error: " + e.getMessage());
         }

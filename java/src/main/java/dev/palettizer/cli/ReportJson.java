@@ -108,6 +108,7 @@ final class ReportJson {
         m.put("error_units", switch (plan.budget().measure()) {
             case OUTPUT -> weighted ? "weighted SSE, raw sensitivity units" : "SSE";
             case RELATIVE -> weighted ? "weighted SSE / weighted signal energy, per tensor" : "SSE / signal energy, per tensor";
+            case MEASURED -> "weighted SSE x measured importance: predicted relative squared error of the model's outputs";
         });
         m.put("curve_seconds", plan.curveSeconds());
         Map<String, TensorChoice> choices = plan.byName();

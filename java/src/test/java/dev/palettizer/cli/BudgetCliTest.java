@@ -74,6 +74,55 @@ class BudgetCliTest {
         }
     }
 
+    /** Sensitivities of the model's shapes, with importances in the metadata when {@code importances} is set. */
+    private Path sensitivities(boolean importances) throws Exception {
+        Path p = dir.resolve(importances ? "si.safetensors" : "s.safetensors");
+        SafetensorsWriter w = new SafetensorsWriter();
+        for (String name : List.of("a.weight", "b.weight")) {
+            float[] s = new float[128 * 256];
+            java.util.Arrays.fill(s, 1);
+            w.add(new SafetensorsWriter.Tensor(name, DType.F32, new long[] {128, 256}, SafetensorsWriter.Payload.ofFloats(s)));
+            if (importances) {
+                w.putMetadata(dev.palettizer.budget.Importances.key(name), name.startsWith("a") ? "100" : "0.01");
+            }
+        }
+        w.write(p);
+        return p;
+    }
+
+    /** Importances in the sensitivities file make measured the default; the flag still chooses. */
+    @Test
+    void importancesMakeTheMeasuredErrorTheDefault() throws Exception {
+        Path in = model();
+        for (String[] c : new String[][] {{"si.safetensors", "", "measured"}, {"s.safetensors", "", "relative"},
+                {"si.safetensors", "relative", "relative"}}) {
+            Path sens = sensitivities(c[0].startsWith("si"));
+            Path report = dir.resolve("r.json");
+            List<String> args = new java.util.ArrayList<>(List.of("palettize", in.toString(),
+                    dir.resolve("o.safetensors").toString(), "--target-bits", "3.5", "-q", "--report", report.toString(),
+                    "--sensitivities", sens.toString()));
+            if (!c[1].isEmpty()) {
+                args.addAll(List.of("--budget-error", c[1]));
+            }
+            CliTest.Run run = CliTest.run(args.toArray(String[]::new));
+            assertEquals(0, run.exit(), run.err());
+            JsonNode b = new ObjectMapper().readTree(report.toFile()).get("budget");
+            assertEquals(c[2], b.get("error_measure").asText(), String.join(" ", c));
+            Files.delete(dir.resolve("o.safetensors"));
+        }
+    }
+
+    @Test
+    void theMeasuredErrorWithoutImportancesNamesTheFileAndTheFix() throws Exception {
+        Path in = model();
+        Path out = dir.resolve("o.safetensors");
+        CliTest.Run run = CliTest.run("palettize", in.toString(), out.toString(), "--target-bits", "3.5", "-q",
+                "--sensitivities", sensitivities(false).toString(), "--budget-error", "measured");
+        assertEquals(1, run.exit(), run.err());
+        assertTrue(run.err().contains("s.safetensors") && run.err().contains("calibrate --importance"), run.err());
+        assertNoOutput(out);
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"0.5", "8.5", "NaN", "-1", "four"})
     void aBudgetOutsideOneToEightIsAUsageError(String bits) throws Exception {

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 /** The recipe the README names loads as documented: its budget and the rule the budget keeps. */
 class RecipeFilesTest {
     private static final Path RECIPE = Path.of("..", "examples", "recipes", "calibrated-mixed-5bit.yaml");
+    private static final Path RECIPE_4_5 = Path.of("..", "examples", "recipes", "calibrated-mixed-4.5bit.yaml");
 
     @Test
     void calibratedMixedFiveBitRecipeLoads() throws Exception {
@@ -19,5 +20,12 @@ class RecipeFilesTest {
         assertEquals(Granularity.groupedRagged(32), weight.granularity());
         assertEquals(0.001, weight.outlierFraction());
         assertEquals(weight, config.globalConfig().opStateSpec().get("in_proj_weight"));
+    }
+
+    /** The 4.5-bit recipe: the same rule at a budget of 4.5 (its importances come from the stats file). */
+    @Test
+    void calibratedMixedFourAndAHalfBitRecipeLoads() throws Exception {
+        assertEquals(4.5, ConfigFiles.targetBits(RECIPE_4_5).orElseThrow());
+        assertEquals(ConfigFiles.load(RECIPE).globalConfig(), ConfigFiles.load(RECIPE_4_5).globalConfig());
     }
 }

@@ -53,8 +53,9 @@ public final class QualityMain implements Callable<Integer> {
             + " (safetensors under MiniLM's initializer names, e.g. from 'palettizer calibrate').")
     Path sensitivities;
 
-    @Option(names = "--budget-error", description = "--grid budget: what the budget minimises, output or relative"
-            + " (see palettize --budget-error) (default: ${DEFAULT-VALUE}).", defaultValue = "relative")
+    @Option(names = "--budget-error", description = "--grid budget: what the budget minimises, output, relative or"
+            + " measured (see palettize --budget-error; measured calibrates with --importance) (default:"
+            + " ${DEFAULT-VALUE}).", defaultValue = "relative")
     String budgetError;
 
     @Option(names = "--budget-ragged", description = "--grid budget: rules that allow a ragged last group, so the"
@@ -103,9 +104,18 @@ public final class QualityMain implements Callable<Integer> {
      * returns its wall time in seconds.
      */
     static double calibrate(MiniLm model, Path out) {
+        return calibrate(model, out, false);
+    }
+
+    /** As {@link #calibrate(MiniLm, Path)}, with {@code --importance} when {@code importance} is set. */
+    static double calibrate(MiniLm model, Path out, boolean importance) {
         long started = System.nanoTime();
-        int code = CalibrateMain.execute(System.err, model.model().toString(), "--out", out.toString(),
-                "--builtin-texts", "--tokenizer", model.tokenizer().toString());
+        List<String> args = new ArrayList<>(List.of(model.model().toString(), "--out", out.toString(),
+                "--builtin-texts", "--tokenizer", model.tokenizer().toString()));
+        if (importance) {
+            args.add("--importance");
+        }
+        int code = CalibrateMain.execute(System.err, args.toArray(String[]::new));
         if (code != 0) {
             throw new IllegalStateException("calibrate failed (exit " + code + "), see above");
         }
@@ -149,8 +159,9 @@ public final class QualityMain implements Callable<Integer> {
         Path calibration = null;
         double calibrationSeconds = Double.NaN;
         if (calibrated) {
-            calibration = work.resolve("minilm-sensitivities.safetensors");
-            calibrationSeconds = calibrate(fp32, calibration);
+            boolean importance = budgeted && ErrorMeasure.parse(budgetError) == ErrorMeasure.MEASURED;
+            calibration = work.resolve(importance ? "minilm-importance.safetensors" : "minilm-sensitivities.safetensors");
+            calibrationSeconds = calibrate(fp32, calibration, importance);
             System.out.printf(Locale.ROOT, "calibrated on the built-in texts in %.1f s%n", calibrationSeconds);
         }
         try (Palettizer p = builder.build()) {

@@ -5,7 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.palettizer.api.Palettizer;
 import dev.palettizer.calibrate.CalibrateMain;
+import dev.palettizer.budget.BitBudget;
+import dev.palettizer.budget.ErrorMeasure;
+import dev.palettizer.budget.MixedBitsPalettizer;
+import dev.palettizer.engine.FileJobOptions;
 import dev.palettizer.engine.OnnxOutput;
+import dev.palettizer.engine.Progress;
+import dev.palettizer.spec.Granularity;
+import dev.palettizer.spec.PalettizationSpec;
+import dev.palettizer.spec.SpecResolver;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -78,14 +86,47 @@ class CompressedOnnxTest {
         Path dense = dir.resolve(prefix + "d-" + point.fileName());
         QualityMain.palettize(palettizer, fp32, point, sensitivities, compressed, OnnxOutput.COMPRESSED);
         QualityMain.palettize(palettizer, fp32, point, sensitivities, dense, OnnxOutput.DENSE);
-        assertTrue(Files.size(compressed) < Files.size(dense), "compressed file is smaller");
+        assertEmbeddingsEqual(compressed, dense, point.label() + (sensitivities == null ? "" : " calibrated"));
+    }
 
+    /**
+     * Issue 13, must-show 2 for the recipe that reaches the goal (examples/recipes/calibrated-mixed-4.5bit.yaml):
+     * mixed bits at 4.5 bits weighted by measured importances, over rules of ragged groups of 32 with 0.1 %
+     * outliers, so one file mixes every expansion the budget can choose. Fewer calibration samples than the
+     * recipe's run keep CI short; the expansions do not depend on them.
+     */
+    @Test
+    void mixedBitsRecipeCompressedEqualsDense() throws Exception {
+        Path stats = dir.resolve("importance.safetensors");
+        int code = CalibrateMain.execute(System.err, fp32.model().toString(), "--out", stats.toString(),
+                "--builtin-texts", "--tokenizer", fp32.tokenizer().toString(), "--max-samples", "16",
+                "--importance", "--importance-samples", "4");
+        assertEquals(0, code);
+        PalettizationSpec rule = PalettizationSpec.defaults().withGranularity(Granularity.groupedRagged(32))
+                .withOutlierFraction(0.001);
+        FileJobOptions job = new FileJobOptions(SpecResolver.uniform(rule, true, 4),
+                FileJobOptions.DEFAULT_WEIGHT_THRESHOLD, false, stats);
+        BitBudget budget = new BitBudget(4.5, ErrorMeasure.MEASURED);
+        Path compressed = dir.resolve("mixed-c.onnx");
+        Path dense = dir.resolve("mixed-d.onnx");
+        MixedBitsPalettizer.Result c = palettizer.palettizeWithin(fp32.model(), compressed, job, budget,
+                OnnxOutput.COMPRESSED, Progress.NONE, Progress.NONE);
+        MixedBitsPalettizer.Result d = palettizer.palettizeWithin(fp32.model(), dense, job, budget,
+                OnnxOutput.DENSE, Progress.NONE, Progress.NONE);
+        assertEquals(c.budget().plan().byName(), d.budget().plan().byName(), "both outputs get the same choice");
+        assertTrue(c.budget().plan().byName().values().stream().map(t -> t.chosen().spec().nBits()).distinct().count() > 1,
+                "the budget mixes bit widths: " + c.budget().plan().byName());
+        assertEmbeddingsEqual(compressed, dense, "mixed bits at 4.5, measured, ragged, 0.1 % outliers");
+    }
+
+    private void assertEmbeddingsEqual(Path compressed, Path dense, String label) throws Exception {
+        assertTrue(Files.size(compressed) < Files.size(dense), "compressed file is smaller");
         float[][] fromCompressed = Embedder.embed(compressed, fp32.tokenizer(), SENTENCES);
         float[][] fromDense = Embedder.embed(dense, fp32.tokenizer(), SENTENCES);
         assertEquals(200, fromDense.length);
         Agreement a = Agreement.of(fromDense, fromCompressed);
-        System.out.printf("%s%s: max |compressed - dense| = %.3g over %d x %d components%n", point.label(),
-                sensitivities == null ? "" : " calibrated", a.maxAbsDifference(), fromDense.length, fromDense[0].length);
+        System.out.printf("%s: max |compressed - dense| = %.3g over %d x %d components%n", label,
+                a.maxAbsDifference(), fromDense.length, fromDense[0].length);
         assertTrue(a.maxAbsDifference() <= TOLERANCE, "max |compressed - dense| = " + a.maxAbsDifference());
         double cos = Agreement.cosine(reference[0], fromCompressed[0]);
         assertTrue(cos > 0.8 && cos < 1, "4-bit embeddings are close to, not equal to, fp32's: " + cos);

@@ -178,7 +178,8 @@ final class Importance {
     /** D_W: the relative squared output error with {@code init} replaced by {@code q}. */
     private static double distortion(OrtEnvironment env, Path model, CalibrationData data, Reference reference,
                                      OnnxInitializer init, float[] q) {
-        try (OnnxTensor replaced = OnnxTensor.createTensor(env, bytes(init, q), init.shape(), javaType(init));
+        OnnxJavaType type = javaType(init);
+        try (OnnxTensor replaced = OnnxTensor.createTensor(env, bytes(type, q), init.shape(), type);
              OrtSession.SessionOptions options = options()) {
             options.addInitializer(init.name(), replaced);
             try (OrtSession session = env.createSession(model.toString(), options)) {
@@ -245,22 +246,21 @@ final class Importance {
         return v;
     }
 
-    /** {@code q} in the initializer's own element type, little-endian in a direct buffer, as ONNX Runtime takes it. */
-    private static ByteBuffer bytes(OnnxInitializer init, float[] q) {
-        DType dtype = init.type().dtype();
-        ByteBuffer b = ByteBuffer.allocateDirect(q.length * dtype.byteSize()).order(ByteOrder.nativeOrder());
+    /** {@code q} as {@code type} (one {@link #javaType} gives), little-endian in a direct buffer, as ONNX Runtime takes it. */
+    private static ByteBuffer bytes(OnnxJavaType type, float[] q) {
+        ByteBuffer b = ByteBuffer.allocateDirect(q.length * (type == OnnxJavaType.FLOAT ? 4 : 2))
+                .order(ByteOrder.nativeOrder());
         for (float v : q) {
-            switch (dtype) {
-                case F32 -> b.putFloat(v);
-                case F16 -> b.putShort(Float.floatToFloat16(v));
-                case BF16 -> b.putShort(Floats.toBf16(v));
-                default -> throw new CalibrationException("initializer '" + init.name() + "' has data_type "
-                        + init.type() + "; importance probes FLOAT, FLOAT16 and BFLOAT16 weights only");
+            switch (type) {
+                case FLOAT -> b.putFloat(v);
+                case FLOAT16 -> b.putShort(Float.floatToFloat16(v));
+                default -> b.putShort(Floats.toBf16(v));
             }
         }
         return b.flip();
     }
 
+    /** The ONNX Runtime type a probe of {@code init} is built in: its own element type, a float one. */
     private static OnnxJavaType javaType(OnnxInitializer init) {
         return switch (init.type().dtype()) {
             case F32 -> OnnxJavaType.FLOAT;

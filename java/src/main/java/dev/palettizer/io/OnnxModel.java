@@ -236,6 +236,10 @@ public final class OnnxModel implements AutoCloseable {
             OnnxType type = OnnxType.of(t.getDataType()).orElseThrow(() -> new ModelFormatException(path, name,
                     "field data_type: " + t.getDataType() + " is not an ONNX tensor type this reader knows (1-26)"));
             long count = Shapes.elementCount(shape);
+            if (type.fixedSize() && count > type.maxElements()) {
+                throw new ModelFormatException(path, name, "field dims: " + Arrays.toString(shape) + " of " + type
+                        + " would take over 2^63 bytes");
+            }
             boolean external = t.getDataLocation() == TensorProto.DataLocation.EXTERNAL;
             MemorySegment bytes = null;
             if (external) {

@@ -46,6 +46,11 @@ public enum OnnxType {
         return bits > 0;
     }
 
+    /** The most elements whose {@link #rawBytes} a long can count. */
+    long maxElements() {
+        return Long.MAX_VALUE / bits;
+    }
+
     /** Bytes of {@code elements} values in raw_data; sub-byte types pack from the low bits up. */
     long rawBytes(long elements) {
         return Math.multiplyExact(elements, bits) / 8 + (elements * bits % 8 == 0 ? 0 : 1);

@@ -158,6 +158,14 @@ class OnnxModelTest {
     }
 
     @Test
+    void dimsWhoseBytesOverflowALong() throws Exception {
+        // 2^61 floats: the element count fits a long, their 2^64 bytes do not (a Jazzer finding)
+        Path file = withTensor("emb.weight", t -> t.toBuilder().clearDims().addDims(1L << 61).build());
+        String m = failure(file).getMessage();
+        assertTrue(m.contains("tensor 'emb.weight'") && m.contains("field dims: [2305843009213693952]"), m);
+    }
+
+    @Test
     void missingExternalFile() throws Exception {
         Path file = TinyOnnx.mixed(13, 8).writeExternal(dir.resolve("x.onnx"), "x.bin");
         Files.delete(dir.resolve("x.bin"));

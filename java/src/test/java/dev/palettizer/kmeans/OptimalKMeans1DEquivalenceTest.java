@@ -124,6 +124,18 @@ class OptimalKMeans1DEquivalenceTest {
         }
     }
 
+    /** LUTs up to 256 entries with the full split table, on the stress shapes from 1 to 3000 points. */
+    @Test
+    void sameBitsAsTheReferenceForLargeLuts() {
+        SplittableRandom r = new SplittableRandom(256);
+        for (int t = 0; t < 96; t++) {
+            int kind = t % KINDS;
+            int n = t % 8 == 7 ? 1 + r.nextInt(3000) : 1 + r.nextInt(400);
+            int k = t % 12 == 0 ? 256 : 65 + r.nextInt(192);
+            assertSameBits(input(r, kind, n), k, "case " + t + " (kind " + kind + ", n " + n + ", k " + k + ")");
+        }
+    }
+
     /** The checkpointed recovery (8-bit exact on many distinct values) takes the same path through the new loop. */
     @Test
     void sameBitsAsTheReferenceWhenCheckpointed() {

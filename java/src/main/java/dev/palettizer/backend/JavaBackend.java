@@ -316,19 +316,24 @@ public final class JavaBackend implements Backend {
                                            short[] table, PieceReader r) {
         int base = s.group() * lutSize;
         float[] mids = midpoints(lut, base, lutSize);
-        float[] entries = Arrays.copyOfRange(lut, base, base + lutSize);
+        float[] scaled = new float[lutSize];
         double[] sums = new double[3]; // sse, wsse, energy: carried from piece to piece, added in element order
         PieceCursor c = new PieceCursor(in.layout(), s.group(), s.from(), s.to(), PIECE);
         while (c.next()) {
             r.read(c);
-            assignPiece(r.x, r.raw, r.s, c.length, table, mids, entries, r.scale(0), indices, (int) c.position, sums);
+            // The piece's entries times its channel's scale: the same float products the loop would form per element.
+            float scale = r.scale(0);
+            for (int j = 0; j < lutSize; j++) {
+                scaled[j] = lut[base + j] * scale;
+            }
+            assignPiece(r.x, r.raw, r.s, c.length, table, mids, scaled, indices, (int) c.position, sums);
         }
         return new ErrorStats(sums[0], sums[1], sums[2], s.to() - s.from());
     }
 
     /** One piece of {@link #assignScalar} (a per-piece kernel, see {@link #countPatterns}); adds to {@code sums}. */
     private static void assignPiece(float[] x, float[] raw, float[] s, int length, short[] table, float[] mids,
-                                    float[] entries, float scale, byte[] indices, int pos, double[] sums) {
+                                    float[] scaled, byte[] indices, int pos, double[] sums) {
         double sse = sums[0];
         double wsse = sums[1];
         double energy = sums[2];
@@ -339,7 +344,7 @@ public final class JavaBackend implements Backend {
             }
             indices[pos + i] = (byte) idx;
             double v = raw[i];
-            double err = v - entries[idx] * scale;
+            double err = v - scaled[idx];
             sse += err * err;
             wsse += s[i] * err * err;
             energy += v * v;

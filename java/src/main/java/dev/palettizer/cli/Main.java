@@ -20,18 +20,19 @@ public final class Main {
     static final int FAILED = 1;
 
     /**
-     * The subcommands in help order. Each spec costs start-up time (the commands still declared with picocli's
-     * annotations cost their proxies), so a run that names its command gets that one alone. palettize, decompress
-     * and demo, which share the option groups, are built in code ({@link CliSpecs}).
+     * The subcommands in help order, each built when asked: a run that names its command builds that one alone.
+     * Their specs are built in code ({@link CliSpecs}), not read from annotations.
      */
-    private static final List<Map.Entry<String, Supplier<Object>>> SUBCOMMANDS = List.of(
+    private static final List<Map.Entry<String, Supplier<CommandSpec>>> SUBCOMMANDS = List.of(
             Map.entry("palettize", () -> new PalettizeCommand().spec()),
-            Map.entry("decompress", () -> new DecompressCommand().spec()), Map.entry("inspect", InspectCommand::new),
-            Map.entry("backends", BackendsCommand::new),
-            Map.entry("demo", () -> new DemoCommand().spec()), Map.entry("presets", PresetsCommand::new),
-            Map.entry("selftest", SelftestCommand::new));
+            Map.entry("decompress", () -> new DecompressCommand().spec()),
+            Map.entry("inspect", () -> new InspectCommand().spec()),
+            Map.entry("backends", () -> new BackendsCommand().spec()),
+            Map.entry("demo", () -> new DemoCommand().spec()),
+            Map.entry("presets", () -> new PresetsCommand().spec()),
+            Map.entry("selftest", () -> new SelftestCommand().spec()));
 
-    /** The top command, built in code like palettize's (see {@link CliSpecs}). */
+    /** The top command. */
     private static CommandSpec spec() {
         CommandSpec spec = CliSpecs.command(new Main(), "palettizer",
                 "Compresses neural-network weights by palettization (k-means LUT + n-bit indices).");

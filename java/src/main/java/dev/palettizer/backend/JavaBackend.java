@@ -142,10 +142,7 @@ public final class JavaBackend implements Backend {
                 int from = first[g - fromGroup];
                 double[] total = partial.get(from);
                 for (int i = from + 1; i < first[g - fromGroup + 1]; i++) {
-                    double[] h = partial.get(i);
-                    for (int p = 0; p < total.length; p++) {
-                        total[p] += h[p];
-                    }
+                    addInto(total, partial.get(i));
                 }
                 return DistinctValuesBuilder.fromDense(total, key);
             });
@@ -171,17 +168,33 @@ public final class JavaBackend implements Backend {
         return groups;
     }
 
+    /** {@code total[p] += h[p]} for every bin (a per-slice kernel, see {@link #countPatterns}). */
+    private static void addInto(double[] total, double[] h) {
+        for (int p = 0; p < total.length; p++) {
+            total[p] += h[p];
+        }
+    }
+
     private static double[] denseHistogram(ClusterInput in, ValueKey key, Slice s) {
         double[] hist = new double[65536];
         PieceReader r = new PieceReader(in, PIECE);
         PieceCursor c = new PieceCursor(in.layout(), s.group(), s.from(), s.to(), PIECE);
         while (c.next()) {
             r.read(c);
-            for (int i = 0; i < c.length; i++) {
-                hist[key.patternOf(r.x[i])] += r.w[i];
-            }
+            countPatterns(key, r.x, r.w, c.length, hist);
         }
         return hist;
+    }
+
+    /**
+     * {@code hist[pattern of x[i]] += w[i]} for {@code i < length}: one piece. The passes call a small kernel like
+     * this once per piece, rather than looping over a whole slice with the piece read inlined, so that a cold run's
+     * C2 compiles a few small methods early (by invocation count) instead of each pass twice as one large unit.
+     */
+    private static void countPatterns(ValueKey key, float[] x, float[] w, int length, double[] hist) {
+        for (int i = 0; i < length; i++) {
+            hist[key.patternOf(x[i])] += w[i];
+        }
     }
 
     /** The sorted histograms of one group after another, with the read buffers and sort arrays reused. */
@@ -208,14 +221,7 @@ public final class JavaBackend implements Backend {
             int n = 0;
             while (c.next()) {
                 reader.read(c);
-                for (int i = 0; i < c.length; i++) {
-                    float x = reader.x[i];
-                    float k = patternValues == null ? x : patternValues[key.patternOf(x)];
-                    // Key in the high half, weight bits in the low half: one primitive sort, and equal
-                    // keys' weights summed in a fixed order.
-                    entries[n++] = ((long) FloatOrder.sortable(k) << 32)
-                            | (Float.floatToRawIntBits(reader.w[i]) & 0xffffffffL);
-                }
+                n = sortEntries(key, patternValues, reader.x, reader.w, c.length, entries, n);
             }
             if (scratch == null) {
                 Arrays.parallelSort(entries);
@@ -235,6 +241,18 @@ public final class JavaBackend implements Backend {
                 out.add(FloatOrder.fromSortable((int) (e >> 32)), Float.intBitsToFloat((int) e));
             }
             return out.build();
+        }
+
+        /** Appends one piece's entries at {@code entries[n]}; returns the new count (a per-piece kernel). */
+        private static int sortEntries(ValueKey key, float[] patternValues, float[] x, float[] w, int length,
+                                       long[] entries, int n) {
+            for (int i = 0; i < length; i++) {
+                float k = patternValues == null ? x[i] : patternValues[key.patternOf(x[i])];
+                // Key in the high half, weight bits in the low half: one primitive sort, and equal
+                // keys' weights summed in a fixed order.
+                entries[n++] = ((long) FloatOrder.sortable(k) << 32) | (Float.floatToRawIntBits(w[i]) & 0xffffffffL);
+            }
+            return n;
         }
     }
 
@@ -298,30 +316,42 @@ public final class JavaBackend implements Backend {
                                            short[] table, PieceReader r) {
         int base = s.group() * lutSize;
         float[] mids = midpoints(lut, base, lutSize);
-        float[] entries = Arrays.copyOfRange(lut, base, base + lutSize);
-        double sse = 0;
-        double wsse = 0;
-        double energy = 0;
+        float[] scaled = new float[lutSize];
+        double[] sums = new double[3]; // sse, wsse, energy: carried from piece to piece, added in element order
         PieceCursor c = new PieceCursor(in.layout(), s.group(), s.from(), s.to(), PIECE);
         while (c.next()) {
             r.read(c);
+            // The piece's entries times its channel's scale: the same float products the loop would form per element.
             float scale = r.scale(0);
-            int pos = (int) c.position;
-            for (int i = 0; i < c.length; i++) {
-                float x = r.x[i];
-                int idx = table == null ? NearestTable.AMBIGUOUS : table[NearestTable.bucket(x)];
-                if (idx < 0) {
-                    idx = nearest(mids, x);
-                }
-                indices[pos + i] = (byte) idx;
-                double v = r.raw[i];
-                double err = v - entries[idx] * scale;
-                sse += err * err;
-                wsse += r.s[i] * err * err;
-                energy += v * v;
+            for (int j = 0; j < lutSize; j++) {
+                scaled[j] = lut[base + j] * scale;
             }
+            assignPiece(r.x, r.raw, r.s, c.length, table, mids, scaled, indices, (int) c.position, sums);
         }
-        return new ErrorStats(sse, wsse, energy, s.to() - s.from());
+        return new ErrorStats(sums[0], sums[1], sums[2], s.to() - s.from());
+    }
+
+    /** One piece of {@link #assignScalar} (a per-piece kernel, see {@link #countPatterns}); adds to {@code sums}. */
+    private static void assignPiece(float[] x, float[] raw, float[] s, int length, short[] table, float[] mids,
+                                    float[] scaled, byte[] indices, int pos, double[] sums) {
+        double sse = sums[0];
+        double wsse = sums[1];
+        double energy = sums[2];
+        for (int i = 0; i < length; i++) {
+            int idx = table == null ? NearestTable.AMBIGUOUS : table[NearestTable.bucket(x[i])];
+            if (idx < 0) {
+                idx = nearest(mids, x[i]);
+            }
+            indices[pos + i] = (byte) idx;
+            double v = raw[i];
+            double err = v - scaled[idx];
+            sse += err * err;
+            wsse += s[i] * err * err;
+            energy += v * v;
+        }
+        sums[0] = sse;
+        sums[1] = wsse;
+        sums[2] = energy;
     }
 
     private static ErrorStats assignVectors(ClusterInput in, float[] lut, int lutSize, byte[] indices, Slice s,

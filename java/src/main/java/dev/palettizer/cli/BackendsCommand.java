@@ -1,5 +1,7 @@
 package dev.palettizer.cli;
 
+import static dev.palettizer.cli.CliSpecs.option;
+
 import dev.palettizer.backend.BackendRegistry;
 import dev.palettizer.backend.BackendStatus;
 import dev.palettizer.backend.DeviceInfo;
@@ -7,14 +9,19 @@ import dev.palettizer.nativeloader.Availability;
 import dev.palettizer.nativeloader.NativeEnvironment;
 import java.io.PrintStream;
 import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
 
-@Command(name = "backends", mixinStandardHelpOptions = true,
-        description = "List the backends and their devices, available or why not, and which one --backend auto picks.")
 final class BackendsCommand implements Callable<Integer> {
-    @Option(names = "--diagnose", description = "Also print every native probe (drivers, JCuda, JCublas, LWJGL) in full.")
     boolean diagnose;
+
+    /** The command line of backends, bound to this object's fields. */
+    CommandSpec spec() {
+        CommandSpec command = CliSpecs.command(this, "backends",
+                "List the backends and their devices, available or why not, and which one --backend auto picks.");
+        command.addOption(option(boolean.class, v -> diagnose = v, "--diagnose")
+                .description("Also print every native probe (drivers, JCuda, JCublas, LWJGL) in full.").build());
+        return command;
+    }
 
     @Override
     public Integer call() {

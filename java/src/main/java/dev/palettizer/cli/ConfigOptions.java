@@ -1,5 +1,7 @@
 package dev.palettizer.cli;
 
+import static dev.palettizer.cli.CliSpecs.option;
+
 import dev.palettizer.config.ConfigFiles;
 import dev.palettizer.config.Presets;
 import dev.palettizer.spec.SpecResolver;
@@ -7,9 +9,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code --config FILE} and {@code --preset NAME}: a configuration hierarchy instead of one spec for
@@ -18,17 +18,23 @@ import picocli.CommandLine.Spec;
  * seed, workers) still apply.
  */
 final class ConfigOptions {
-    @Option(names = "--config", paramLabel = "FILE",
-            description = "YAML or JSON config (kmeans_palettization_config: global, module type and module name rules)."
-                    + " Cannot be combined with --preset or the spec flags (--bits ...).")
     Path config;
-
-    @Option(names = "--preset", paramLabel = "NAME",
-            description = "A named config (see `palettizer presets`). Cannot be combined with --config or the spec flags.")
     String preset;
 
-    @Spec(Spec.Target.MIXEE)
-    CommandSpec command;
+    /** The command these flags belong to: usage errors name it, and it tells which flags were given. */
+    private CommandSpec command;
+
+    /** Adds these flags to {@code command}, bound to this object's fields. */
+    void addTo(CommandSpec command) {
+        this.command = command;
+        command.addOption(option(Path.class, v -> config = v, "--config").paramLabel("FILE")
+                .description("YAML or JSON config (kmeans_palettization_config: global, module type and"
+                + " module name rules). Cannot be combined with --preset or the spec flags"
+                + " (--bits ...).").build());
+        command.addOption(option(String.class, v -> preset = v, "--preset").paramLabel("NAME")
+                .description("A named config (see `palettizer presets`). Cannot be combined with --config"
+                + " or the spec flags.").build());
+    }
 
     /** The config or preset when one is given, else one spec for all tensors from the spec flags. */
     SpecResolver resolver(SpecOptions flags) throws IOException {

@@ -1,28 +1,33 @@
 package dev.palettizer.cli;
 
+import static dev.palettizer.cli.CliSpecs.positional;
+
 import dev.palettizer.api.Palettizer;
 import dev.palettizer.engine.EngineOptions;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Model.CommandSpec;
 
-@Command(name = "decompress", mixinStandardHelpOptions = true,
-        description = "Rebuild a dense safetensors file (each tensor in its original dtype) from a compressed one,"
-                + " or a dense ONNX model from a compressed one (.onnx).")
 final class DecompressCommand implements Callable<Integer> {
-    @Parameters(index = "0", description = "Compressed safetensors file, ONNX model or palettized checkpoint folder.")
     Path in;
-
-    @Parameters(index = "1", description = "Dense output file, or folder for a folder input (written atomically).")
     Path out;
 
-    @Mixin
-    RunOptions run;
+    final RunOptions run = new RunOptions();
+    final ShardOptions shards = new ShardOptions();
 
-    @Mixin
-    ShardOptions shards;
+    /** The command line of decompress: its flags and those of its option groups, bound to this object's fields. */
+    CommandSpec spec() {
+        CommandSpec command = CliSpecs.command(this, "decompress",
+                "Rebuild a dense safetensors file (each tensor in its original dtype) from a compressed one,"
+                + " or a dense ONNX model from a compressed one (.onnx).");
+        command.addPositional(positional(Path.class, v -> in = v, "0").paramLabel("<in>")
+                .description("Compressed safetensors file, ONNX model or palettized checkpoint folder.").build());
+        command.addPositional(positional(Path.class, v -> out = v, "1").paramLabel("<out>")
+                .description("Dense output file, or folder for a folder input (written atomically).").build());
+        run.addTo(command);
+        shards.addTo(command);
+        return command;
+    }
 
     @Override
     public Integer call() throws Exception {

@@ -1,5 +1,7 @@
 package dev.palettizer.cli;
 
+import static dev.palettizer.cli.CliSpecs.option;
+
 import dev.palettizer.api.Palettizer;
 import dev.palettizer.engine.SyntheticModel;
 import dev.palettizer.engine.TensorReport;
@@ -8,24 +10,26 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
 
-@Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "Offline end-to-end run on a built-in synthetic transformer: generate, palettize, decompress, report.")
 final class DemoCommand implements Callable<Integer> {
-    @Option(names = "--dir", description = "Working directory (default: ${DEFAULT-VALUE}).", defaultValue = "out/demo")
     Path dir;
 
-    @Mixin
-    SpecOptions spec;
+    final SpecOptions spec = new SpecOptions();
+    final ConfigOptions config = new ConfigOptions();
+    final RunOptions run = new RunOptions();
 
-    @Mixin
-    ConfigOptions config;
-
-    @Mixin
-    RunOptions run;
+    /** The command line of demo: its flags and those of its option groups, bound to this object's fields. */
+    CommandSpec spec() {
+        CommandSpec command = CliSpecs.command(this, "demo",
+                "Offline end-to-end run on a built-in synthetic transformer: generate, palettize, decompress, report.");
+        command.addOption(option(Path.class, v -> dir = v, "--dir").paramLabel("<dir>").defaultValue("out/demo")
+                .description("Working directory (default: ${DEFAULT-VALUE}).").build());
+        spec.addTo(command);
+        config.addTo(command);
+        run.addTo(command);
+        return command;
+    }
 
     @Override
     public Integer call() throws Exception {

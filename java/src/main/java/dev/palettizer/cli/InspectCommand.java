@@ -1,11 +1,13 @@
 package dev.palettizer.cli;
 
+import static dev.palettizer.cli.CliSpecs.positional;
+
 import dev.palettizer.api.Palettizer;
 import dev.palettizer.io.CompressedFormat;
 import dev.palettizer.io.CompressedModel;
 import dev.palettizer.io.OnnxCompressedModel;
-import dev.palettizer.io.OnnxModel;
 import dev.palettizer.io.OnnxInitializer;
+import dev.palettizer.io.OnnxModel;
 import dev.palettizer.io.SafetensorsFile;
 import dev.palettizer.model.PalettizedTensor;
 import dev.palettizer.spec.Granularity;
@@ -15,16 +17,21 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Model.CommandSpec;
 
-@Command(name = "inspect", mixinStandardHelpOptions = true,
-        description = "List a safetensors file's tensors or an ONNX model's initializers (.onnx): shape, spec, bits per"
-                + " weight, bytes, and error when known.")
 final class InspectCommand implements Callable<Integer> {
-    @Parameters(index = "0", description = "Compressed or plain safetensors file, ONNX model, or checkpoint folder"
-            + " (one table per shard).")
     Path file;
+
+    /** The command line of inspect, bound to this object's fields. */
+    CommandSpec spec() {
+        CommandSpec command = CliSpecs.command(this, "inspect",
+                "List a safetensors file's tensors or an ONNX model's initializers (.onnx): shape, spec, bits per"
+                + " weight, bytes, and error when known.");
+        command.addPositional(positional(Path.class, v -> file = v, "0").paramLabel("<file>")
+                .description("Compressed or plain safetensors file, ONNX model, or checkpoint folder (one"
+                + " table per shard).").build());
+        return command;
+    }
 
     @Override
     public Integer call() throws Exception {

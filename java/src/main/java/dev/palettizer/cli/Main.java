@@ -11,38 +11,48 @@ import java.nio.file.NoSuchFileException;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine;
-import picocli.CommandLine.Command;
 
 /** {@code palettizer}: palettize, decompress and inspect safetensors models. */
-@Command(name = "palettizer", mixinStandardHelpOptions = true, version = "palettizer 0.1.0",
-        description = "Compresses neural-network weights by palettization (k-means LUT + n-bit indices).",
-        footer = {"", "From a source checkout, the ./palettizer launcher also runs: test (the test suite),"
-                + " bench (the JMH benchmarks), quality (the MiniLM quality grid), calibrate (activation-aware"
-                + " sensitivities from ONNX Runtime).",
-                "Exit codes: 0 done (warnings on stderr say where a run did less than asked), 1 bad input, a path"
-                        + " that cannot be read or written, or a failed job, 2 usage error (unknown flag, bad value,"
-                        + " flag that does not apply)."})
 public final class Main {
     /** Exit code for bad input or a failed job (usage errors get picocli's 2). */
     static final int FAILED = 1;
 
     /**
-     * The subcommands in help order. picocli reflects over every option of a command it is given (a third of
-     * a cold start's time before any work), so a run that names its command gets that one alone.
+     * The subcommands in help order, each built when asked: a run that names its command builds that one alone.
+     * Their specs are built in code ({@link CliSpecs}), not read from annotations.
      */
-    private static final List<Map.Entry<String, Supplier<Object>>> SUBCOMMANDS = List.of(
-            Map.entry("palettize", PalettizeCommand::new), Map.entry("decompress", DecompressCommand::new),
-            Map.entry("inspect", InspectCommand::new), Map.entry("backends", BackendsCommand::new),
-            Map.entry("demo", DemoCommand::new), Map.entry("presets", PresetsCommand::new),
-            Map.entry("selftest", SelftestCommand::new));
+    private static final List<Map.Entry<String, Supplier<CommandSpec>>> SUBCOMMANDS = List.of(
+            Map.entry("palettize", () -> new PalettizeCommand().spec()),
+            Map.entry("decompress", () -> new DecompressCommand().spec()),
+            Map.entry("inspect", () -> new InspectCommand().spec()),
+            Map.entry("backends", () -> new BackendsCommand().spec()),
+            Map.entry("demo", () -> new DemoCommand().spec()),
+            Map.entry("presets", () -> new PresetsCommand().spec()),
+            Map.entry("selftest", () -> new SelftestCommand().spec()));
+
+    /** The top command. */
+    private static CommandSpec spec() {
+        CommandSpec spec = CliSpecs.command(new Main(), "palettizer",
+                "Compresses neural-network weights by palettization (k-means LUT + n-bit indices).");
+        spec.version("palettizer 0.1.0");
+        spec.usageMessage().footer("",
+                "From a source checkout, the ./palettizer launcher also runs: test (the test suite),"
+                + " bench (the JMH benchmarks), quality (the MiniLM quality grid), calibrate (activation-aware"
+                + " sensitivities from ONNX Runtime).",
+                "Exit codes: 0 done (warnings on stderr say where a run did less than asked), 1 bad input, a path"
+                        + " that cannot be read or written, or a failed job, 2 usage error (unknown flag, bad value,"
+                        + " flag that does not apply).");
+        return spec;
+    }
 
     public static void main(String[] args) {
         System.exit(run(args));
     }
 
     static int run(String... args) {
-        CommandLine cli = new CommandLine(new Main());
+        CommandLine cli = new CommandLine(spec());
         String named = args.length > 0 ? args[0] : "";
         boolean one = SUBCOMMANDS.stream().anyMatch(c -> c.getKey().equals(named));
         SUBCOMMANDS.stream().filter(c -> !one || c.getKey().equals(named))

@@ -1,88 +1,97 @@
 package dev.palettizer.cli;
 
+import static dev.palettizer.cli.CliSpecs.option;
+import static dev.palettizer.cli.CliSpecs.positional;
+
 import dev.palettizer.api.Palettizer;
 import dev.palettizer.budget.BitBudget;
 import dev.palettizer.budget.BudgetReport;
 import dev.palettizer.budget.ErrorMeasure;
 import dev.palettizer.budget.MixedBitsPalettizer;
 import dev.palettizer.config.ConfigFiles;
-import dev.palettizer.engine.Progress;
-import dev.palettizer.spec.SpecException;
-import java.io.IOException;
-import java.util.Locale;
-import java.util.OptionalDouble;
 import dev.palettizer.engine.FileJobOptions;
 import dev.palettizer.engine.OnnxOutput;
+import dev.palettizer.engine.Progress;
 import dev.palettizer.engine.TensorReport;
 import dev.palettizer.model.WeightSite;
+import dev.palettizer.spec.SpecException;
 import dev.palettizer.spec.SpecResolver;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.OptionalDouble;
 import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
-@Command(name = "palettize", mixinStandardHelpOptions = true,
-        description = {"Palettize the float tensors of a safetensors file into a compressed safetensors file, or the"
-                + " float initializers of an ONNX model (.onnx) into a compressed or dense ONNX model.",
-                "One spec for every tensor from the flags (--bits ...), or per module and op from --config FILE or"
-                        + " --preset NAME, which cannot be combined with those flags."})
 final class PalettizeCommand implements Callable<Integer> {
-    @Parameters(index = "0", description = "Input safetensors or ONNX file, or checkpoint folder (shards + index, or"
-            + " its *.safetensors.index.json) (never modified).")
     Path in;
-
-    @Parameters(index = "1", description = "Output file, same format as the input, or folder for a folder input"
-            + " (written atomically).")
     Path out;
 
-    @Mixin
-    SpecOptions spec;
+    final SpecOptions spec = new SpecOptions();
+    final ConfigOptions config = new ConfigOptions();
+    final RunOptions run = new RunOptions();
 
-    @Mixin
-    ConfigOptions config;
-
-    @Mixin
-    RunOptions run;
-
-    @Option(names = "--sensitivities", description = "safetensors file of per-element sensitivities (same names and shapes).")
     Path sensitivities;
-
-    @Option(names = "--report", description = "Write the per-tensor report as JSON to this file.")
     Path report;
 
-    @Option(names = "--target-bits", paramLabel = "B", description = "Average bits per palettized weight, everything"
-            + " stored, a number in [1, 8]: chooses each tensor's bits (1, 2, 3, 4, 6, 8) and granularity (per tensor,"
-            + " per 32 output channels, per channel) to minimise the predicted error (weighted by --sensitivities when"
-            + " given); the flags, --config or --preset still choose the tensors and the rest of the spec. Overrides a"
-            + " config's target_bits. Not with --bits, --granularity, --group-size, --axis, nor a folder.")
     Double targetBits;
-
-    @Option(names = "--budget-error", paramLabel = "MEASURE", description = "With a budget: what it minimises, output"
-            + " (each tensor's weighted SSE in the sensitivities' units, else its SSE), relative (that divided by the"
-            + " tensor's own weighted energy: each layer's noise-to-signal ratio) or measured (that weighted SSE times"
-            + " the tensor's importance from 'calibrate --importance': the predicted output distortion) (default:"
-            + " measured when --sensitivities holds importances, else relative).")
     String budgetError;
 
     /** The spec flags a budget decides itself. */
     private static final List<String> BUDGET_DECIDES = List.of("--bits", "--granularity", "--group-size", "--axis");
 
-    @Mixin
-    ShardOptions shards;
+    final ShardOptions shards = new ShardOptions();
 
-    @Option(names = "--onnx-output", description = "ONNX input only: compressed (LUT + indices expanded in the graph)"
-            + " or dense (reconstructed weights) (default: ${DEFAULT-VALUE}).", defaultValue = "compressed")
     String onnxOutput;
 
-    @Spec
-    CommandSpec command;
+    /** This command, once {@link #spec()} has made it: usage errors name it, and it tells which flags were given. */
+    private CommandSpec command;
+
+    /** The command line of palettize: its flags and those of its option groups, bound to this object's fields. */
+    CommandSpec spec() {
+        command = CliSpecs.command(this, "palettize",
+                "Palettize the float tensors of a safetensors file into a compressed safetensors file, or the"
+                + " float initializers of an ONNX model (.onnx) into a compressed or dense ONNX model.",
+                "One spec for every tensor from the flags (--bits ...), or per module and op from --config FILE or"
+                + " --preset NAME, which cannot be combined with those flags.");
+        command.addPositional(positional(Path.class, v -> in = v, "0").paramLabel("<in>")
+                .description("Input safetensors or ONNX file, or checkpoint folder (shards + index, or its"
+                + " *.safetensors.index.json) (never modified).").build());
+        command.addPositional(positional(Path.class, v -> out = v, "1").paramLabel("<out>")
+                .description("Output file, same format as the input, or folder for a folder input (written"
+                + " atomically).").build());
+        command.addOption(option(Path.class, v -> sensitivities = v, "--sensitivities").paramLabel("<sensitivities>")
+                .description("safetensors file of per-element sensitivities (same names and shapes).").build());
+        command.addOption(option(Path.class, v -> report = v, "--report").paramLabel("<report>")
+                .description("Write the per-tensor report as JSON to this file.").build());
+        command.addOption(option(Double.class, v -> targetBits = v, "--target-bits").paramLabel("B")
+                .description("Average bits per palettized weight, everything stored, a number in [1, 8]:"
+                + " chooses each tensor's bits (1, 2, 3, 4, 6, 8) and granularity (per tensor,"
+                + " per 32 output channels, per channel) to minimise the predicted error"
+                + " (weighted by --sensitivities when given); the flags, --config or --preset"
+                + " still choose the tensors and the rest of the spec. Overrides a config's"
+                + " target_bits. Not with --bits, --granularity, --group-size, --axis, nor a"
+                + " folder.").build());
+        command.addOption(option(String.class, v -> budgetError = v, "--budget-error").paramLabel("MEASURE")
+                .description("With a budget: what it minimises, output (each tensor's weighted SSE in the"
+                + " sensitivities' units, else its SSE), relative (that divided by the tensor's"
+                + " own weighted energy: each layer's noise-to-signal ratio) or measured (that"
+                + " weighted SSE times the tensor's importance from 'calibrate --importance':"
+                + " the predicted output distortion) (default: measured when --sensitivities"
+                + " holds importances, else relative).").build());
+        command.addOption(option(String.class, v -> onnxOutput = v, "--onnx-output").paramLabel("<onnxOutput>")
+                .defaultValue("compressed")
+                .description("ONNX input only: compressed (LUT + indices expanded in the graph) or dense"
+                + " (reconstructed weights) (default: ${DEFAULT-VALUE}).").build());
+        spec.addTo(command);
+        config.addTo(command);
+        run.addTo(command);
+        shards.addTo(command);
+        return command;
+    }
 
     @Override
     public Integer call() throws Exception {

@@ -1,17 +1,25 @@
 package dev.palettizer.cli;
 
+import static dev.palettizer.cli.CliSpecs.positional;
+
 import dev.palettizer.config.ConfigFiles;
 import dev.palettizer.config.Presets;
 import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Model.CommandSpec;
 
-@Command(name = "presets", mixinStandardHelpOptions = true,
-        description = {"List the named configs that `palettize --preset NAME` accepts, each with its YAML.",
-                "With NAME, print only that preset's YAML: a starting point for `palettize --config FILE`."})
 final class PresetsCommand implements Callable<Integer> {
-    @Parameters(arity = "0..1", paramLabel = "NAME", description = "Print only this preset's YAML.")
     String name;
+
+    /** The command line of presets, bound to this object's fields. */
+    CommandSpec spec() {
+        CommandSpec command = CliSpecs.command(this, "presets",
+                "List the named configs that `palettize --preset NAME` accepts, each with its YAML.",
+                "With NAME, print only that preset's YAML: a starting point for `palettize --config FILE`.");
+        command.addPositional(positional(String.class, v -> name = v, "0").arity("0..1").required(false)
+                .paramLabel("NAME")
+                .description("Print only this preset's YAML.").build());
+        return command;
+    }
 
     @Override
     public Integer call() {

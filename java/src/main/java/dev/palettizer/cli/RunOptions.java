@@ -1,29 +1,37 @@
 package dev.palettizer.cli;
 
+import static dev.palettizer.cli.CliSpecs.option;
+
 import dev.palettizer.api.Palettizer;
 import dev.palettizer.backend.BackendRegistry;
 import dev.palettizer.backend.BackendStatus;
 import dev.palettizer.engine.EngineOptions;
 import java.util.List;
 import java.util.Locale;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
 
 /** Where and how wide the work runs. */
 final class RunOptions {
-    @Option(names = "--workers", description = "Worker threads (default: all cores).")
     Integer workers;
-
-    @Option(names = "--backend", defaultValue = "auto",
-            description = "auto (CUDA, then an OpenCL GPU, then Java), java, opencl or cuda (default: ${DEFAULT-VALUE});"
-                    + " `palettizer backends` shows what this machine offers.")
     String backend;
 
-    @Option(names = "--device", description = "The backend's device: an index or part of its name, as"
-            + " `palettizer backends` lists them (default: auto's pick, or the backend's first usable device).")
     String device;
-
-    @Option(names = {"-q", "--quiet"}, description = "No progress on stderr (warnings and errors still print).")
     boolean quiet;
+
+    /** Adds these flags to {@code command}, bound to this object's fields. */
+    void addTo(CommandSpec command) {
+        command.addOption(option(Integer.class, v -> workers = v, "--workers").paramLabel("<workers>")
+                .description("Worker threads (default: all cores).").build());
+        command.addOption(option(String.class, v -> backend = v, "--backend").paramLabel("<backend>")
+                .defaultValue("auto")
+                .description("auto (CUDA, then an OpenCL GPU, then Java), java, opencl or cuda (default:"
+                + " ${DEFAULT-VALUE}); `palettizer backends` shows what this machine offers.").build());
+        command.addOption(option(String.class, v -> device = v, "--device").paramLabel("<device>")
+                .description("The backend's device: an index or part of its name, as `palettizer backends`"
+                + " lists them (default: auto's pick, or the backend's first usable device).").build());
+        command.addOption(option(boolean.class, v -> quiet = v, "-q", "--quiet")
+                .description("No progress on stderr (warnings and errors still print).").build());
+    }
 
     /** A bar when stderr is a terminal, one line per tensor when it is not, nothing with --quiet. */
     ConsoleProgress progress() {

@@ -1,5 +1,7 @@
 package dev.palettizer.cli;
 
+import static dev.palettizer.cli.CliSpecs.option;
+
 import dev.palettizer.backend.Backend;
 import dev.palettizer.backend.BackendChoice;
 import dev.palettizer.backend.BackendRegistry;
@@ -7,23 +9,29 @@ import dev.palettizer.engine.Equivalence;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ForkJoinPool;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
 
-@Command(name = "selftest", mixinStandardHelpOptions = true,
-        description = "Check a backend against the pure-Java reference on every spec family (generated tensors)"
-                + " and print a pass/fail table; exit 1 on any failure.")
 final class SelftestCommand implements Callable<Integer> {
-    @Option(names = "--backend", defaultValue = "auto",
-            description = "Backend to check: auto (what --backend auto picks), java, opencl or cuda"
-                    + " (default: ${DEFAULT-VALUE}).")
     String backend;
-
-    @Option(names = "--device", description = "Device index or name substring (default: the provider's choice).")
     String device;
 
-    @Option(names = "--workers", description = "Worker threads (default: all cores).")
     Integer workers;
+
+    /** The command line of selftest, bound to this object's fields. */
+    CommandSpec spec() {
+        CommandSpec command = CliSpecs.command(this, "selftest",
+                "Check a backend against the pure-Java reference on every spec family (generated tensors)"
+                + " and print a pass/fail table; exit 1 on any failure.");
+        command.addOption(option(String.class, v -> backend = v, "--backend").paramLabel("<backend>")
+                .defaultValue("auto")
+                .description("Backend to check: auto (what --backend auto picks), java, opencl or cuda"
+                + " (default: ${DEFAULT-VALUE}).").build());
+        command.addOption(option(String.class, v -> device = v, "--device").paramLabel("<device>")
+                .description("Device index or name substring (default: the provider's choice).").build());
+        command.addOption(option(Integer.class, v -> workers = v, "--workers").paramLabel("<workers>")
+                .description("Worker threads (default: all cores).").build());
+        return command;
+    }
 
     @Override
     public Integer call() {

@@ -1,5 +1,7 @@
 package dev.palettizer.cli;
 
+import static dev.palettizer.cli.CliSpecs.option;
+
 import dev.palettizer.io.ShardedOutput;
 import dev.palettizer.spec.SpecException;
 import java.nio.file.Path;
@@ -7,7 +9,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
 
 /** The shard cap of a checkpoint folder written by palettize or decompress. */
 final class ShardOptions {
@@ -16,9 +18,15 @@ final class ShardOptions {
             "GB", 1_000_000_000L, "TB", 1_000_000_000_000L, "KIB", 1L << 10, "MIB", 1L << 20, "GIB", 1L << 30,
             "TIB", 1L << 40);
 
-    @Option(names = "--max-shard-size", description = "Folders only: tensor bytes per output shard at most, e.g. 5GB,"
-            + " 500MB, 2GiB or a byte count (default: 5GB, as the Hugging Face Hub); a larger tensor gets a shard of its own.")
     String maxShardSize;
+
+    /** Adds these flags to {@code command}, bound to this object's fields. */
+    void addTo(CommandSpec command) {
+        command.addOption(option(String.class, v -> maxShardSize = v, "--max-shard-size").paramLabel("<maxShardSize>")
+                .description("Folders only: tensor bytes per output shard at most, e.g. 5GB, 500MB, 2GiB"
+                + " or a byte count (default: 5GB, as the Hugging Face Hub); a larger tensor"
+                + " gets a shard of its own.").build());
+    }
 
     /** The cap for a folder input; refuses the flag for a single file, where there are no shards. */
     long maxShardBytes(Path in, boolean folder) {

@@ -1,5 +1,7 @@
 package dev.palettizer.cli;
 
+import static dev.palettizer.cli.CliSpecs.option;
+
 import dev.palettizer.engine.Algorithm;
 import dev.palettizer.engine.EngineOptions;
 import dev.palettizer.engine.FileJobOptions;
@@ -15,9 +17,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Spec;
 
 /** The palettization flags shared by {@code palettize} and {@code demo}; defaults are the spec's. */
 final class SpecOptions {
@@ -26,68 +26,90 @@ final class SpecOptions {
             "--cluster-dim", "--per-channel-scale", "--lut-dtype", "--lut-qscheme", "--no-fast", "--rounding-precision",
             "--ragged-last-group", "--outlier-fraction");
 
-    @Option(names = "--bits", description = "Index bits: 1, 2, 3, 4, 6 or 8 (default: ${DEFAULT-VALUE}).", defaultValue = "4")
     int bits;
-
-    @Option(names = "--granularity", description = "per-tensor, per-grouped-channel or per-channel (= group size 1) (default: ${DEFAULT-VALUE}).",
-            defaultValue = "per-tensor")
     String granularity;
 
-    @Option(names = "--group-size", description = "Channels per LUT with per-grouped-channel; 1 = per channel (default: ${DEFAULT-VALUE}).",
-            defaultValue = "32")
     int groupSize;
-
-    @Option(names = "--ragged-last-group",
-            description = "With per-grouped-channel on axis 0: when --group-size does not divide the rows, make the last group smaller instead of leaving the tensor dense.")
     boolean raggedLastGroup;
 
-    @Option(names = "--axis", description = "Channel axis of the groups: 0 (output) or 1 (input) (default: ${DEFAULT-VALUE}).",
-            defaultValue = "0")
     int axis;
-
-    @Option(names = "--cluster-dim", description = "Values per centroid, along the output channels; > 1 clusters exact values (default: ${DEFAULT-VALUE}).",
-            defaultValue = "1")
     int clusterDim;
 
-    @Option(names = "--per-channel-scale", description = "Normalise each output channel by its max |w| first.")
     boolean perChannelScale;
-
-    @Option(names = "--outlier-fraction", paramLabel = "F", description = "Share of each tensor's elements kept out of the clustering"
-            + " and stored exactly (dense-and-sparse), in (0, 0.1), e.g. 0.005 for 0.5 %% (default: none).")
     double outlierFraction;
 
-    @Option(names = "--lut-dtype", description = "Quantize the LUT: int8, uint8, fp8_e4m3, fp8_e5m2 (default: float LUT).")
     String lutDtype;
-
-    @Option(names = "--lut-qscheme", description = "symmetric or asymmetric (default: ${DEFAULT-VALUE}).", defaultValue = "symmetric")
     String lutQscheme;
 
-    @Option(names = "--no-fast", negatable = false,
-            description = "Cluster exact values instead of fp16 values rounded to --rounding-precision decimals.")
     boolean noFast;
-
-    @Option(names = "--rounding-precision", description = "Decimals kept in fast mode (default: ${DEFAULT-VALUE}).", defaultValue = "4")
     int roundingPrecision;
 
-    @Option(names = "--algorithm", description = "auto, optimal or kmeans++ (default: ${DEFAULT-VALUE}).", defaultValue = "auto")
     String algorithm;
-
-    @Option(names = "--max-iter", description = "Lloyd iterations at most for kmeans++ (default: ${DEFAULT-VALUE}).", defaultValue = "20")
     int maxIterations;
 
-    @Option(names = "--seed", description = "Seed of k-means++ (default: ${DEFAULT-VALUE}).", defaultValue = "0")
     long seed;
-
-    @Option(names = "--weight-threshold",
-            description = "Palettize only tensors with more elements than this; copy the others (default: ${DEFAULT-VALUE}).",
-            defaultValue = "2048")
     long weightThreshold;
 
-    @Option(names = "--include-1d", description = "Palettize 1-D tensors (biases, norms) too.")
     boolean include1d;
 
-    @Spec(Spec.Target.MIXEE)
-    CommandSpec command;
+    /** The command these flags belong to: usage errors name it, and it tells which flags were given. */
+    private CommandSpec command;
+
+    /** Adds these flags to {@code command}, bound to this object's fields. */
+    void addTo(CommandSpec command) {
+        this.command = command;
+        command.addOption(option(int.class, v -> bits = v, "--bits").paramLabel("<bits>").defaultValue("4")
+                .description("Index bits: 1, 2, 3, 4, 6 or 8 (default: ${DEFAULT-VALUE}).").build());
+        command.addOption(option(String.class, v -> granularity = v, "--granularity").paramLabel("<granularity>")
+                .defaultValue("per-tensor")
+                .description("per-tensor, per-grouped-channel or per-channel (= group size 1) (default:"
+                + " ${DEFAULT-VALUE}).").build());
+        command.addOption(option(int.class, v -> groupSize = v, "--group-size").paramLabel("<groupSize>")
+                .defaultValue("32")
+                .description("Channels per LUT with per-grouped-channel; 1 = per channel (default:"
+                + " ${DEFAULT-VALUE}).").build());
+        command.addOption(option(boolean.class, v -> raggedLastGroup = v, "--ragged-last-group")
+                .description("With per-grouped-channel on axis 0: when --group-size does not divide the"
+                + " rows, make the last group smaller instead of leaving the tensor dense.").build());
+        command.addOption(option(int.class, v -> axis = v, "--axis").paramLabel("<axis>").defaultValue("0")
+                .description("Channel axis of the groups: 0 (output) or 1 (input) (default:"
+                + " ${DEFAULT-VALUE}).").build());
+        command.addOption(option(int.class, v -> clusterDim = v, "--cluster-dim").paramLabel("<clusterDim>")
+                .defaultValue("1")
+                .description("Values per centroid, along the output channels; > 1 clusters exact values"
+                + " (default: ${DEFAULT-VALUE}).").build());
+        command.addOption(option(boolean.class, v -> perChannelScale = v, "--per-channel-scale")
+                .description("Normalise each output channel by its max |w| first.").build());
+        command.addOption(option(double.class, v -> outlierFraction = v, "--outlier-fraction").paramLabel("F")
+                .description("Share of each tensor's elements kept out of the clustering and stored"
+                + " exactly (dense-and-sparse), in (0, 0.1), e.g. 0.005 for 0.5 %% (default:"
+                + " none).").build());
+        command.addOption(option(String.class, v -> lutDtype = v, "--lut-dtype").paramLabel("<lutDtype>")
+                .description("Quantize the LUT: int8, uint8, fp8_e4m3, fp8_e5m2 (default: float LUT).").build());
+        command.addOption(option(String.class, v -> lutQscheme = v, "--lut-qscheme").paramLabel("<lutQscheme>")
+                .defaultValue("symmetric")
+                .description("symmetric or asymmetric (default: ${DEFAULT-VALUE}).").build());
+        command.addOption(option(boolean.class, v -> noFast = v, "--no-fast")
+                .description("Cluster exact values instead of fp16 values rounded to --rounding-precision"
+                + " decimals.").build());
+        command.addOption(option(int.class, v -> roundingPrecision = v, "--rounding-precision")
+                .paramLabel("<roundingPrecision>").defaultValue("4")
+                .description("Decimals kept in fast mode (default: ${DEFAULT-VALUE}).").build());
+        command.addOption(option(String.class, v -> algorithm = v, "--algorithm").paramLabel("<algorithm>")
+                .defaultValue("auto")
+                .description("auto, optimal or kmeans++ (default: ${DEFAULT-VALUE}).").build());
+        command.addOption(option(int.class, v -> maxIterations = v, "--max-iter").paramLabel("<maxIterations>")
+                .defaultValue("20")
+                .description("Lloyd iterations at most for kmeans++ (default: ${DEFAULT-VALUE}).").build());
+        command.addOption(option(long.class, v -> seed = v, "--seed").paramLabel("<seed>").defaultValue("0")
+                .description("Seed of k-means++ (default: ${DEFAULT-VALUE}).").build());
+        command.addOption(option(long.class, v -> weightThreshold = v, "--weight-threshold")
+                .paramLabel("<weightThreshold>").defaultValue("2048")
+                .description("Palettize only tensors with more elements than this; copy the others"
+                + " (default: ${DEFAULT-VALUE}).").build());
+        command.addOption(option(boolean.class, v -> include1d = v, "--include-1d")
+                .description("Palettize 1-D tensors (biases, norms) too.").build());
+    }
 
     /** The spec from the flags; a bad value or a flag that does not apply is a usage error (exit 2). */
     PalettizationSpec spec() {

@@ -66,19 +66,8 @@ record InputScan(float[] rowMaxAbs, float maxAbs) {
                 if (s != null) {
                     s.read(element, sens, 0, len);
                 }
-                // Magnitudes compared as bits: for finite values the int order is the float order, and any
-                // infinity or NaN lands at or past the infinity's bits. Integer max vectorises; Math.max on
-                // floats (NaN and signed-zero rules) does not.
-                int maxBits = 0;
-                for (int i = 0; i < len; i++) {
-                    maxBits = Math.max(maxBits, Float.floatToRawIntBits(buf[i]) & MAGNITUDE);
-                }
-                boolean bad = maxBits >= INFINITY_BITS;
-                if (s != null) {
-                    for (int i = 0; i < len; i++) {
-                        bad |= !(sens[i] >= 0 && sens[i] < Float.POSITIVE_INFINITY);
-                    }
-                }
+                int maxBits = maxMagnitudeBits(buf, len);
+                boolean bad = maxBits >= INFINITY_BITS || (s != null && anyBadSensitivity(sens, len));
                 max = Math.max(max, Float.intBitsToFloat(maxBits));
                 if (bad) {
                     for (int i = 0; i < len; i++) {
@@ -91,6 +80,29 @@ record InputScan(float[] rowMaxAbs, float maxAbs) {
             rowMax[(int) r] = max;
         }
         return Long.MAX_VALUE;
+    }
+
+    /**
+     * The largest magnitude of {@code values[0, length)} as float bits. Magnitudes compared as bits: for finite values
+     * the int order is the float order, and any infinity or NaN lands at or past the infinity's bits. Integer max
+     * vectorises; Math.max on floats (NaN and signed-zero rules) does not. A small kernel called once per chunk, so
+     * that a cold run's C2 compiles it early by invocation count rather than the whole scan as one large unit.
+     */
+    private static int maxMagnitudeBits(float[] values, int length) {
+        int maxBits = 0;
+        for (int i = 0; i < length; i++) {
+            maxBits = Math.max(maxBits, Float.floatToRawIntBits(values[i]) & MAGNITUDE);
+        }
+        return maxBits;
+    }
+
+    /** Whether any of {@code sens[0, length)} is NaN, infinite or negative (a per-chunk kernel, as above). */
+    private static boolean anyBadSensitivity(float[] sens, int length) {
+        boolean bad = false;
+        for (int i = 0; i < length; i++) {
+            bad |= !(sens[i] >= 0 && sens[i] < Float.POSITIVE_INFINITY);
+        }
+        return bad;
     }
 
     private static TensorDataException badElement(TensorInput t, long index) {

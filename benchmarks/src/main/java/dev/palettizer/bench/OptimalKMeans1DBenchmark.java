@@ -13,6 +13,7 @@ import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -24,22 +25,28 @@ import org.openjdk.jmh.infra.Blackhole;
  * times: the first {@value #ROWS} rows of the benchmark matrix, each keyed as fast mode keys it (fp16,
  * 4 decimals: about 1,160 distinct values) with its summed sensitivities, clustered into 16. Unlike the
  * end-to-end case it does not depend on how busy the other core is, so it shows a change to the DP on a
- * shared machine.
+ * shared machine. {@code simd} is the library's {@code palettizer.simd} for the fork: {@code off} is the scalar
+ * kernel, {@code on} the Vector API kernel (same bits), so their ratio is measured in one run.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgs = {ForkArgs.HEAP, ForkArgs.GC, ForkArgs.NATIVE_ACCESS})
+@Fork(value = 1, jvmArgs = {ForkArgs.HEAP, ForkArgs.GC, ForkArgs.FIXED_SPACES, ForkArgs.NATIVE_ACCESS, ForkArgs.VECTOR})
 @State(Scope.Benchmark)
 public class OptimalKMeans1DBenchmark {
     static final int ROWS = 64;
     private static final int LUT_SIZE = 16;
 
+    @Param({"off", "on"})
+    public String simd;
+
     private WeightedValues[] rows;
 
     @Setup
     public void setup() {
+        // Each parameter value runs in its own fork, and the library reads the property at its first DP, after this.
+        System.setProperty("palettizer.simd", simd);
         int cols = WeightMatrix.COLS;
         float[] w = WeightMatrix.weights(ROWS * cols);
         float[] s = WeightMatrix.sensitivities(w.length);

@@ -56,7 +56,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgs = {ForkArgs.HEAP, ForkArgs.GC, ForkArgs.FIXED_SPACES, ForkArgs.NATIVE_ACCESS, ForkArgs.VECTOR})
+@Fork(value = 1, jvmArgs = {ForkArgs.HEAP, ForkArgs.GC, ForkArgs.YOUNG, ForkArgs.PRETOUCH, ForkArgs.NATIVE_ACCESS, ForkArgs.VECTOR})
 public class CudaKernelBenchmark {
     /** 244,141 rows of 4096: 1,000,001,536 weights. */
     static final long[] BILLION = {244_141, 4096};

@@ -59,7 +59,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 5)
 @Measurement(iterations = 10)
-@Fork(value = 1, jvmArgs = {DkmBenchmark.HEAP, DkmBenchmark.DIRECT, ForkArgs.GC, ForkArgs.FIXED_SPACES, ForkArgs.NATIVE_ACCESS, ForkArgs.VECTOR})
+@Fork(value = 1, jvmArgs = {DkmBenchmark.HEAP, DkmBenchmark.DIRECT, ForkArgs.GC, ForkArgs.NATIVE_ACCESS, ForkArgs.VECTOR})
 @State(Scope.Benchmark)
 public class DkmBenchmark {
     /** The engine's tables and per-pass buffers are a few MiB; 512 MiB leaves the collector room. */

@@ -7,12 +7,14 @@ final class ForkArgs {
     /** Throughput collector: no concurrent GC threads competing with the workers on a 2-core box. */
     static final String GC = "-XX:+UseParallelGC";
     /**
-     * Fixed young and old spaces. With the adaptive size policy, eden grows by doubling for the first tens of
-     * seconds (96 MB to 1.9 GB in 25 s of the DP benchmark), and while allocation runs through memory it has never
-     * touched, every page costs a fault: the optimal DP over 64 rows took 15 ms in some seconds and 50 ms in others
-     * of the same fork, scalar and SIMD kernels alike. With the spaces fixed, 15 to 19 ms throughout.
+     * A 512 MB young generation, touched before the first iteration. On this VM a page's first touch is slow
+     * (pre-touching 2 GB takes 4.9 s), and with eden left to the adaptive policy it doubled from 96 MB to 1.9 GB
+     * over a fork's first 25 s: while allocation ran through memory never touched, the optimal DP over 64 rows took
+     * 50 ms instead of 15 (scalar and SIMD kernels alike). Fixing the spaces instead (-XX:-UseAdaptiveSizePolicy)
+     * left eden at 96 MB, which slowed the allocating peers (Smile 134 -> 336 ms). Costs 0.9 s per fork.
      */
-    static final String FIXED_SPACES = "-XX:-UseAdaptiveSizePolicy";
+    static final String YOUNG = "-Xmn512m";
+    static final String PRETOUCH = "-XX:+AlwaysPreTouch";
     static final String NATIVE_ACCESS = "--enable-native-access=ALL-UNNAMED";
     /**
      * The Vector API, for the optimal DP's SIMD kernel: the library takes it where the JVM has the module (after

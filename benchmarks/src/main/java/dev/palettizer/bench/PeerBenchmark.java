@@ -46,7 +46,7 @@ import smile.math.MathEx;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 5, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgs = {ForkArgs.HEAP, ForkArgs.GC, ForkArgs.FIXED_SPACES, ForkArgs.NATIVE_ACCESS, ForkArgs.VECTOR})
+@Fork(value = 1, jvmArgs = {ForkArgs.HEAP, ForkArgs.GC, ForkArgs.YOUNG, ForkArgs.PRETOUCH, ForkArgs.NATIVE_ACCESS, ForkArgs.VECTOR})
 @State(Scope.Benchmark)
 public class PeerBenchmark {
     static final int K = 16;

@@ -176,13 +176,8 @@ public final class OptimalKMeans1D {
 
     /** The layers of one call, with a scratch row of argmins for layers that keep none. */
     private final class Layers {
-        private final int window = kernel.windowWidth();
         /** Blocks' argmins in layers that keep no split points. */
-        private final int[] scratch;
-
-        Layers() {
-            this.scratch = window > 0 ? new int[rowLength()] : null;
-        }
+        private final int[] scratch = kernel.windowWidth() > 0 ? new int[rowLength()] : null;
 
         /** The cost rows at the start of each of {@code blocks} blocks of {@code block} layers: 0, block, 2 block, ... */
         double[][] checkpoints(int blocks, int block) {
@@ -220,7 +215,7 @@ public final class OptimalKMeans1D {
             int optLo = c;
             for (int lo = c + 1; lo <= n; ) {
                 int mid = (lo + n) >>> 1;
-                optLo = kernel.bestSplit(w, s1, s2, prev, cur, arg, mid, Math.max(optLo, c), Math.min(mid - 1, n - 1));
+                optLo = column(prev, cur, arg, c, mid, optLo, n - 1);
                 lo = mid + 1;
             }
         }
@@ -231,16 +226,25 @@ public final class OptimalKMeans1D {
          * otherwise allocate a task object per column.
          */
         private void fill(double[] prev, double[] cur, int[] arg, int c, int lo, int hi, int optLo, int optHi) {
-            if (optHi - Math.max(optLo, c) < window && lo <= hi && block(prev, cur, arg, c, lo, hi, optLo, optHi)) {
+            boolean narrow = optHi - Math.max(optLo, c) < kernel.windowWidth();
+            if (narrow && lo <= hi && block(prev, cur, arg, c, lo, hi, optLo, optHi)) {
                 return;
             }
             while (lo <= hi) {
                 int mid = (lo + hi) >>> 1;
-                int best = kernel.bestSplit(w, s1, s2, prev, cur, arg, mid, Math.max(optLo, c), Math.min(mid - 1, optHi));
+                int best = column(prev, cur, arg, c, mid, optLo, optHi);
                 fill(prev, cur, arg, c, lo, mid - 1, optLo, best);
                 lo = mid + 1;
                 optLo = best;
             }
+        }
+
+        /**
+         * Sets cur[mid] (and arg[mid]) to the cheapest split of the first mid points in [max(optLo, c),
+         * min(mid - 1, optHi)], the first one on ties, and returns it.
+         */
+        private int column(double[] prev, double[] cur, int[] arg, int c, int mid, int optLo, int optHi) {
+            return kernel.bestSplit(w, s1, s2, prev, cur, arg, mid, Math.max(optLo, c), Math.min(mid - 1, optHi));
         }
 
         /** Columns [lo, hi] as one block over their whole window (see the class comment): false where the recursion must run them. */
@@ -283,7 +287,7 @@ public final class OptimalKMeans1D {
                     return;
                 }
                 int mid = (lo + hi) >>> 1;
-                int best = kernel.bestSplit(w, s1, s2, prev, cur, arg, mid, Math.max(optLo, c), Math.min(mid - 1, optHi));
+                int best = column(prev, cur, arg, c, mid, optLo, optHi);
                 ForkJoinTask.invokeAll(new Half(prev, cur, arg, c, lo, mid - 1, optLo, best),
                         new Half(prev, cur, arg, c, mid + 1, hi, best, optHi));
             }
